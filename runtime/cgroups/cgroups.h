@@ -1,0 +1,81 @@
+#pragma once
+// Container cgroups on v1 (hybrid) and v2 (unified) hosts, detected at run time.
+//
+// Lifecycle: Cgroup::Create() makes the container's cgroup directories from
+// linux.cgroupsPath (in every v1 controller hierarchy, or one v2 directory)
+// and applies the limits; AddProcess() moves the container's init into it;
+// Destroy() removes the directories again (on delete, or when create fails).
+// Open() re-finds the cgroup of an existing container from its saved path.
+//
+//   ASSIGN_OR_RETURN(auto cg, Cgroup::Create(spec.linux.cgroups_path, id, res, &warnings));
+//   RETURN_IF_ERROR(cg->AddProcess(pid));
+//   ...
+//   RETURN_IF_ERROR(cg->Destroy());
+//
+// Hybrid hosts (v1 controllers plus an empty cgroup2 at <root>/unified) use
+// the v1 hierarchies, as runc does. Implementations: v1.h, v2.h.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "runtime/spec.h"
+
+namespace skiff::runtime {
+
+enum class CgroupMode { kV1, kHybrid, kV2 };
+
+// statfs(2) of `cgroup_root` (cgroup2 there means kV2); otherwise the cgroup
+// mounts of /proc/self/mountinfo, which is read once per process and cached.
+CgroupMode DetectCgroupMode(const std::string& cgroup_root = "/sys/fs/cgroup");
+
+// linux.cgroupsPath to the path below each hierarchy root, runc-style:
+// "/a/b" as is (cleaned, ".." cannot climb above the root), "a/b" -> "/a/b",
+// "" -> "/ocirun/<id>". The systemd form "slice:prefix:name" is an error, as
+// is a path naming the root cgroup itself.
+absl::StatusOr<std::string> ResolveCgroupPath(const std::string& cgroups_path,
+                                              const std::string& id);
+
+class Cgroup {
+ public:
+  virtual ~Cgroup() = default;
+
+  // `cgroups_path` as in the spec (see ResolveCgroupPath). `resources` may be
+  // null (membership only). Limits the host cannot apply but that are safe to
+  // skip (swap without swap accounting, controllers not implemented yet) add a
+  // message to `warnings` (may be null); anything else is an error, and then
+  // every directory this call created has been removed again.
+  static absl::StatusOr<std::unique_ptr<Cgroup>> Create(const std::string& cgroups_path,
+                                                        const std::string& id,
+                                                        const Resources* resources,
+                                                        std::vector<std::string>* warnings,
+                                                        const std::string& cgroup_root = "/sys/fs/cgroup");
+
+  // Re-opens an existing container's cgroup (for kill --all, delete) without
+  // touching cgroupfs. Null if the path is invalid or no cgroupfs is mounted.
+  static std::unique_ptr<Cgroup> Open(const std::string& cgroups_path, const std::string& id,
+                                      const std::string& cgroup_root = "/sys/fs/cgroup");
+
+  // The path relative to the hierarchy root ("/ocirun/abc"), saved in state.
+  virtual const std::string& path() const = 0;
+
+  // Writes `pid` to cgroup.procs (in every hierarchy on v1).
+  virtual absl::Status AddProcess(pid_t pid) = 0;
+
+  // Every pid in the cgroup (cgroup.procs).
+  virtual absl::StatusOr<std::vector<pid_t>> Pids() const = 0;
+
+  // Removes the leaf directories (not the parents); kills nothing. Missing
+  // directories are fine. Processes still inside make it fail with EBUSY,
+  // retried for ~100ms because the kernel frees exited tasks lazily.
+  virtual absl::Status Destroy() = 0;
+
+  // Whether the cgroup directory exists (on v1: in the first hierarchy).
+  virtual bool Exists() const = 0;
+};
+
+}  // namespace skiff::runtime

@@ -1,0 +1,25 @@
+#pragma once
+// Plumbing shared by the verbs: flag parsing with --help, the one way an
+// error is reported, and the container-id argument.
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "runtime/cli/commands.h"
+#include "runtime/cli/flags.h"
+
+namespace skiff::runtime::cli {
+
+// Parses `args`; on --help prints usage and sets *exit_code = 0; on a bad
+// flag reports it and sets *exit_code = 1. Returns false when the command
+// should stop.
+bool ParseOrUsage(const char* verb, const char* usage_line, const char* description,
+                  std::vector<FlagDef> defs, const Args& args, ParsedFlags* out, int* exit_code);
+
+// Logs the error (stderr and --log) and returns 1.
+int Fail(const absl::Status& st);
+
+// Requires exactly one positional argument, the container id.
+bool OneId(const char* verb, const ParsedFlags& f, std::string* id, int* exit_code);
+
+}  // namespace skiff::runtime::cli

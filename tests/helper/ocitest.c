@@ -1,0 +1,504 @@
+/* ocitest: a tiny static probe copied into every integration-test rootfs as
+ * /ocitest. Each command answers one question about the process it runs in
+ * and prints one line (mountinfo prints the table). Several commands can be
+ * chained with a lone "+" argument, so one container answers many questions
+ * as one process (useful when the answer depends on being pid 1):
+ *
+ *   /ocitest pid + ids + umask
+ *
+ * Exit status: 0, or 2 for a usage error; `exit N` exits N at once.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+static void usage(void) {
+  fprintf(stderr,
+          "usage: ocitest CMD [ARGS] [+ CMD [ARGS]]...\n"
+          "  caps | nnp | seccomp | sigmask | fds | rlimit NAME | ids | umask\n"
+          "  isatty FD | ttyname FD | pid | ppid | sid | cwd | env NAME | oom_score_adj\n"
+          "  hostname | monotonic | boottime | ns NAME | cgroup\n"
+          "  write PATH | read PATH | cat PATH | stat PATH | readlink PATH | exists PATH\n"
+          "  statfs PATH | statfs-ro PATH | mountinfo | mountopts PATH\n"
+          "  sleep SECS | exit N | segv | trap FILE | echo WORDS... | stderr WORDS...\n");
+}
+
+/* Prints the value of a "Key:\tvalue" line of /proc/self/status. */
+static const char *status_field(const char *key, char *buf, size_t len) {
+  FILE *f = fopen("/proc/self/status", "r");
+  if (!f) return NULL;
+  char line[512];
+  size_t klen = strlen(key);
+  const char *res = NULL;
+  while (fgets(line, sizeof line, f)) {
+    if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
+      char *v = line + klen + 1;
+      while (*v == ' ' || *v == '\t') v++;
+      v[strcspn(v, "\n")] = 0;
+      snprintf(buf, len, "%s", v);
+      res = buf;
+      break;
+    }
+  }
+  fclose(f);
+  return res;
+}
+
+static void print_status_fields(const char *const *keys, const char *const *labels, int n) {
+  char buf[256];
+  for (int i = 0; i < n; i++) {
+    const char *v = status_field(keys[i], buf, sizeof buf);
+    printf("%s%s=%s", i ? " " : "", labels[i], v ? v : "?");
+  }
+  printf("\n");
+}
+
+static const struct {
+  const char *name;
+  int res;
+} kRlimits[] = {
+    {"CPU", RLIMIT_CPU},       {"FSIZE", RLIMIT_FSIZE},     {"DATA", RLIMIT_DATA},
+    {"STACK", RLIMIT_STACK},   {"CORE", RLIMIT_CORE},       {"RSS", RLIMIT_RSS},
+    {"NPROC", RLIMIT_NPROC},   {"NOFILE", RLIMIT_NOFILE},   {"MEMLOCK", RLIMIT_MEMLOCK},
+    {"AS", RLIMIT_AS},         {"LOCKS", RLIMIT_LOCKS},     {"SIGPENDING", RLIMIT_SIGPENDING},
+    {"MSGQUEUE", RLIMIT_MSGQUEUE}, {"NICE", RLIMIT_NICE},   {"RTPRIO", RLIMIT_RTPRIO},
+    {"RTTIME", RLIMIT_RTTIME},
+};
+
+static void print_rlim(rlim_t v) {
+  if (v == RLIM_INFINITY)
+    printf("unlimited");
+  else
+    printf("%llu", (unsigned long long)v);
+}
+
+static const char *strip_rlimit_prefix(const char *n) {
+  return strncmp(n, "RLIMIT_", 7) == 0 ? n + 7 : n;
+}
+
+static char file_type_char(mode_t m) {
+  if (S_ISREG(m)) return '-';
+  if (S_ISDIR(m)) return 'd';
+  if (S_ISCHR(m)) return 'c';
+  if (S_ISBLK(m)) return 'b';
+  if (S_ISLNK(m)) return 'l';
+  if (S_ISFIFO(m)) return 'p';
+  if (S_ISSOCK(m)) return 's';
+  return '?';
+}
+
+/* Unescapes the \040-style octal escapes of /proc/self/mountinfo. */
+static void unescape_mount_path(char *s) {
+  char *out = s;
+  for (char *in = s; *in;) {
+    if (in[0] == '\\' && in[1] >= '0' && in[1] <= '7' && in[2] && in[3]) {
+      *out++ = (char)((in[1] - '0') * 64 + (in[2] - '0') * 8 + (in[3] - '0'));
+      in += 4;
+    } else {
+      *out++ = *in++;
+    }
+  }
+  *out = 0;
+}
+
+static volatile sig_atomic_t g_sig;
+volatile uintptr_t g_bad_address = 8;
+static void on_signal(int sig) { g_sig = sig; }
+
+/* Runs one command; returns the number of argv words it consumed or -1. */
+static int run_one(int argc, char **argv) {
+  const char *cmd = argv[0];
+  const char *arg = argc > 1 ? argv[1] : NULL;
+#define NEED_ARG()                                      \
+  do {                                                  \
+    if (!arg) {                                         \
+      fprintf(stderr, "ocitest %s: missing argument\n", cmd); \
+      return -1;                                        \
+    }                                                   \
+  } while (0)
+
+  if (!strcmp(cmd, "caps")) {
+    const char *k[] = {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"};
+    const char *l[] = {"inh", "prm", "eff", "bnd", "amb"};
+    print_status_fields(k, l, 5);
+    return 1;
+  }
+  if (!strcmp(cmd, "nnp")) {
+    char buf[64];
+    const char *v = status_field("NoNewPrivs", buf, sizeof buf);
+    printf("%s\n", v ? v : "?");
+    return 1;
+  }
+  if (!strcmp(cmd, "seccomp")) {
+    char buf[64];
+    const char *v = status_field("Seccomp", buf, sizeof buf);
+    printf("%s\n", v ? v : "?");
+    return 1;
+  }
+  if (!strcmp(cmd, "sigmask")) {
+    const char *k[] = {"SigBlk", "SigIgn"};
+    const char *l[] = {"blk", "ign"};
+    print_status_fields(k, l, 2);
+    return 1;
+  }
+  if (!strcmp(cmd, "fds")) {
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) {
+      printf("%s\n", strerror(errno));
+      return 1;
+    }
+    int self = dirfd(d), n = 0;
+    struct dirent *e;
+    int fds[1024];
+    while ((e = readdir(d)) && n < 1024) {
+      if (e->d_name[0] == '.') continue;
+      int fd = atoi(e->d_name);
+      if (fd <= 2 || fd == self) continue;
+      fds[n++] = fd;
+    }
+    closedir(d);
+    /* sort for a stable answer */
+    for (int i = 1; i < n; i++)
+      for (int j = i; j > 0 && fds[j - 1] > fds[j]; j--) {
+        int t = fds[j];
+        fds[j] = fds[j - 1];
+        fds[j - 1] = t;
+      }
+    if (n == 0) printf("none");
+    for (int i = 0; i < n; i++) printf("%s%d", i ? " " : "", fds[i]);
+    printf("\n");
+    return 1;
+  }
+  if (!strcmp(cmd, "rlimit")) {
+    NEED_ARG();
+    const char *name = strip_rlimit_prefix(arg);
+    for (size_t i = 0; i < sizeof kRlimits / sizeof kRlimits[0]; i++) {
+      if (strcasecmp(kRlimits[i].name, name) == 0) {
+        struct rlimit rl;
+        if (getrlimit(kRlimits[i].res, &rl) != 0) {
+          printf("%s\n", strerror(errno));
+          return 2;
+        }
+        print_rlim(rl.rlim_cur);
+        printf(" ");
+        print_rlim(rl.rlim_max);
+        printf("\n");
+        return 2;
+      }
+    }
+    fprintf(stderr, "ocitest rlimit: unknown limit %s\n", arg);
+    return -1;
+  }
+  if (!strcmp(cmd, "ids")) {
+    gid_t groups[256];
+    int n = getgroups(256, groups);
+    printf("uid=%u gid=%u euid=%u egid=%u groups=", (unsigned)getuid(), (unsigned)getgid(),
+           (unsigned)geteuid(), (unsigned)getegid());
+    for (int i = 0; i < n; i++) printf("%s%u", i ? "," : "", (unsigned)groups[i]);
+    printf("\n");
+    return 1;
+  }
+  if (!strcmp(cmd, "umask")) {
+    mode_t m = umask(0);
+    umask(m);
+    printf("%04o\n", (unsigned)m);
+    return 1;
+  }
+  if (!strcmp(cmd, "isatty")) {
+    NEED_ARG();
+    printf("%s\n", isatty(atoi(arg)) ? "yes" : "no");
+    return 2;
+  }
+  if (!strcmp(cmd, "ttyname")) {
+    NEED_ARG();
+    const char *n = ttyname(atoi(arg));
+    printf("%s\n", n ? n : strerror(errno));
+    return 2;
+  }
+  if (!strcmp(cmd, "pid")) {
+    printf("%d\n", (int)getpid());
+    return 1;
+  }
+  if (!strcmp(cmd, "ppid")) {
+    printf("%d\n", (int)getppid());
+    return 1;
+  }
+  if (!strcmp(cmd, "sid")) {
+    printf("sid=%d pgid=%d\n", (int)getsid(0), (int)getpgid(0));
+    return 1;
+  }
+  if (!strcmp(cmd, "cwd")) {
+    char buf[PATH_MAX];
+    printf("%s\n", getcwd(buf, sizeof buf) ? buf : strerror(errno));
+    return 1;
+  }
+  if (!strcmp(cmd, "env")) {
+    NEED_ARG();
+    const char *v = getenv(arg);
+    printf("%s\n", v ? v : "<unset>");
+    return 2;
+  }
+  if (!strcmp(cmd, "oom_score_adj")) {
+    FILE *f = fopen("/proc/self/oom_score_adj", "r");
+    int v = 0;
+    if (!f || fscanf(f, "%d", &v) != 1) {
+      printf("%s\n", strerror(errno));
+    } else {
+      printf("%d\n", v);
+    }
+    if (f) fclose(f);
+    return 1;
+  }
+  if (!strcmp(cmd, "hostname")) {
+    struct utsname u;
+    uname(&u);
+    printf("%s %s\n", u.nodename, u.domainname);
+    return 1;
+  }
+  if (!strcmp(cmd, "monotonic") || !strcmp(cmd, "boottime")) {
+    struct timespec ts;
+    clock_gettime(!strcmp(cmd, "monotonic") ? CLOCK_MONOTONIC : CLOCK_BOOTTIME, &ts);
+    printf("%lld\n", (long long)ts.tv_sec);
+    return 1;
+  }
+  if (!strcmp(cmd, "ns")) {
+    NEED_ARG();
+    char path[128], buf[128];
+    snprintf(path, sizeof path, "/proc/self/ns/%s", arg);
+    ssize_t n = readlink(path, buf, sizeof buf - 1);
+    if (n < 0) {
+      printf("%s\n", strerror(errno));
+    } else {
+      buf[n] = 0;
+      printf("%s\n", buf);
+    }
+    return 2;
+  }
+  if (!strcmp(cmd, "write")) {
+    NEED_ARG();
+    int fd = open(arg, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || write(fd, "x\n", 2) != 2) {
+      printf("%s\n", strerror(errno));
+    } else {
+      printf("ok\n");
+    }
+    if (fd >= 0) close(fd);
+    return 2;
+  }
+  if (!strcmp(cmd, "read")) {
+    NEED_ARG();
+    int fd = open(arg, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      printf("%s\n", strerror(errno));
+      return 2;
+    }
+    char buf[65536];
+    long long total = 0;
+    ssize_t n;
+    /* Read at most 1 MiB: enough to tell empty from non-empty. */
+    while (total < (1 << 20) && (n = read(fd, buf, sizeof buf)) > 0) total += n;
+    if (n < 0 && total == 0)
+      printf("%s\n", strerror(errno));
+    else
+      printf("ok %lld\n", total);
+    close(fd);
+    return 2;
+  }
+  if (!strcmp(cmd, "cat")) {
+    NEED_ARG();
+    int fd = open(arg, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      printf("%s\n", strerror(errno));
+      return 2;
+    }
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) fwrite(buf, 1, n, stdout);
+    close(fd);
+    return 2;
+  }
+  if (!strcmp(cmd, "stat")) {
+    NEED_ARG();
+    struct stat st;
+    if (lstat(arg, &st) != 0) {
+      printf("%s\n", strerror(errno));
+      return 2;
+    }
+    printf("%c", file_type_char(st.st_mode));
+    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+      printf(" %u:%u", major(st.st_rdev), minor(st.st_rdev));
+    printf(" %04o %u:%u\n", (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid,
+           (unsigned)st.st_gid);
+    return 2;
+  }
+  if (!strcmp(cmd, "readlink")) {
+    NEED_ARG();
+    char buf[PATH_MAX];
+    ssize_t n = readlink(arg, buf, sizeof buf - 1);
+    if (n < 0) {
+      printf("%s\n", strerror(errno));
+    } else {
+      buf[n] = 0;
+      printf("%s\n", buf);
+    }
+    return 2;
+  }
+  if (!strcmp(cmd, "exists")) {
+    NEED_ARG();
+    struct stat st;
+    printf("%s\n", lstat(arg, &st) == 0 ? "yes" : "no");
+    return 2;
+  }
+  if (!strcmp(cmd, "statfs") || !strcmp(cmd, "statfs-ro")) {
+    NEED_ARG();
+    struct statfs sf;
+    struct statvfs sv;
+    if (statfs(arg, &sf) != 0 || statvfs(arg, &sv) != 0) {
+      printf("%s\n", strerror(errno));
+      return 2;
+    }
+    if (!strcmp(cmd, "statfs-ro")) {
+      printf("%s\n", (sv.f_flag & ST_RDONLY) ? "ro" : "rw");
+    } else {
+      printf("magic=0x%llx bytes=%llu %s%s%s%s\n", (unsigned long long)sf.f_type,
+             (unsigned long long)sf.f_blocks * (unsigned long long)sf.f_bsize,
+             (sv.f_flag & ST_RDONLY) ? "ro" : "rw", (sv.f_flag & ST_NOSUID) ? ",nosuid" : "",
+             (sv.f_flag & ST_NODEV) ? ",nodev" : "", (sv.f_flag & ST_NOEXEC) ? ",noexec" : "");
+    }
+    return 2;
+  }
+  if (!strcmp(cmd, "mountinfo") || !strcmp(cmd, "cgroup")) {
+    const char *p = !strcmp(cmd, "mountinfo") ? "/proc/self/mountinfo" : "/proc/self/cgroup";
+    FILE *f = fopen(p, "r");
+    if (!f) {
+      printf("%s\n", strerror(errno));
+      return 1;
+    }
+    char line[4096];
+    while (fgets(line, sizeof line, f)) fputs(line, stdout);
+    fclose(f);
+    return 1;
+  }
+  if (!strcmp(cmd, "mountopts")) {
+    /* "<fstype> <source> <mount options>,<super options>" of the last mount
+     * whose mount point is exactly PATH, or "none". */
+    NEED_ARG();
+    FILE *f = fopen("/proc/self/mountinfo", "r");
+    if (!f) {
+      printf("%s\n", strerror(errno));
+      return 2;
+    }
+    char line[4096], result[4096] = "none";
+    while (fgets(line, sizeof line, f)) {
+      line[strcspn(line, "\n")] = 0;
+      char *save = NULL, *fields[64];
+      int n = 0;
+      for (char *t = strtok_r(line, " ", &save); t && n < 64; t = strtok_r(NULL, " ", &save))
+        fields[n++] = t;
+      int dash = -1;
+      for (int i = 6; i < n; i++)
+        if (!strcmp(fields[i], "-")) {
+          dash = i;
+          break;
+        }
+      if (n < 6 || dash < 0 || dash + 3 >= n + 1) continue;
+      unescape_mount_path(fields[4]);
+      if (strcmp(fields[4], arg) != 0) continue;
+      snprintf(result, sizeof result, "%s %s %s,%s", fields[dash + 1],
+               dash + 2 < n ? fields[dash + 2] : "?", fields[5],
+               dash + 3 < n ? fields[dash + 3] : "");
+    }
+    fclose(f);
+    printf("%s\n", result);
+    return 2;
+  }
+  if (!strcmp(cmd, "sleep")) {
+    NEED_ARG();
+    fflush(stdout);
+    sleep((unsigned)atoi(arg));
+    return 2;
+  }
+  if (!strcmp(cmd, "exit")) {
+    NEED_ARG();
+    fflush(stdout);
+    _exit(atoi(arg));
+  }
+  if (!strcmp(cmd, "segv")) {
+    /* A kernel-generated SIGSEGV kills even a namespace's pid 1. */
+    fflush(stdout);
+    signal(SIGSEGV, SIG_DFL);
+    *(volatile int *)g_bad_address = 1;
+    return 1;
+  }
+  if (!strcmp(cmd, "trap")) {
+    /* Waits for any catchable signal, writes its number to FILE, exits 0.
+     * Prints "ready" once handlers are installed. */
+    NEED_ARG();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    for (int s = 1; s < NSIG; s++) {
+      if (s == SIGKILL || s == SIGSTOP || s == SIGCHLD) continue;
+      sigaction(s, &sa, NULL);
+    }
+    printf("ready\n");
+    fflush(stdout);
+    while (!g_sig) pause();
+    FILE *f = fopen(arg, "w");
+    if (f) {
+      fprintf(f, "%d\n", (int)g_sig);
+      fclose(f);
+    }
+    return 2;
+  }
+  if (!strcmp(cmd, "echo") || !strcmp(cmd, "stderr")) {
+    FILE *out = !strcmp(cmd, "echo") ? stdout : stderr;
+    int i = 1;
+    for (; i < argc && strcmp(argv[i], "+") != 0; i++) fprintf(out, "%s%s", i > 1 ? " " : "", argv[i]);
+    fprintf(out, "\n");
+    return i;
+  }
+  fprintf(stderr, "ocitest: unknown command %s\n", cmd);
+  return -1;
+#undef NEED_ARG
+}
+
+int main(int argc, char **argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  if (argc < 2) {
+    usage();
+    return 2;
+  }
+  int i = 1;
+  while (i < argc) {
+    if (!strcmp(argv[i], "+")) {
+      i++;
+      continue;
+    }
+    int used = run_one(argc - i, argv + i);
+    if (used < 0) {
+      usage();
+      return 2;
+    }
+    i += used;
+    fflush(stdout);
+  }
+  return 0;
+}
