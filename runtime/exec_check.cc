@@ -129,7 +129,16 @@ absl::StatusOr<std::string> ResolveExecutable(const std::string& arg0,
   for (absl::string_view dir : absl::StrSplit(path_var, ':')) {
     std::string cand = absl::StrCat(dir.empty() ? "." : dir, "/", arg0);
     struct stat st;
-    if (stat(cand.c_str(), &st) != 0 || S_ISDIR(st.st_mode)) continue;
+    if (stat(cand.c_str(), &st) != 0) {
+      // Present but unresolvable: a dangling symlink or a loop says more
+      // than "not found".
+      struct stat lst;
+      if (lstat(cand.c_str(), &lst) == 0 && first_problem.ok())
+        first_problem = Errno(absl::StrCat("exec: `", arg0, "` resolves to a broken symlink"),
+                              cand);
+      continue;
+    }
+    if (S_ISDIR(st.st_mode)) continue;
     absl::Status s = CheckExecutable(cand);
     if (s.ok()) return cand;
     if (first_problem.ok()) first_problem = s;

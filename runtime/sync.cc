@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 
@@ -107,7 +108,10 @@ absl::Status SyncSocket::Expect(SyncType type, UniqueFd* fd) {
 }
 
 absl::Status ErrorFromMsg(const SyncMsg& m) {
-  std::string msg = absl::StrCat(m.stage, ": ", m.op);
+  // Messages that already open with their stage ("exec: ...") keep one.
+  absl::string_view op = m.op;
+  std::string prefix = absl::StrCat(m.stage, ": ");
+  std::string msg = absl::StartsWith(op, prefix) ? std::string(op) : prefix + std::string(op);
   if (m.path[0]) absl::StrAppend(&msg, " `", m.path, "`");
   if (m.err) absl::StrAppend(&msg, ": ", strerror(m.err));
   if (m.hint[0]) absl::StrAppend(&msg, " (", m.hint, ")");
