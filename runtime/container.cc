@@ -109,6 +109,11 @@ absl::StatusOr<int> Create(const CreateOptions& opts, CreateMode mode) {
     return absl::InvalidArgumentError(
         "--console-socket was given but process.terminal is false in config.json");
 
+  if (spec.process->capabilities)
+    for (const auto& name : spec.process->capabilities->unknown)
+      LogWarning(absl::StrCat("process.capabilities: unknown capability \"", name,
+                              "\" ignored"));
+
   StateDir dir(opts.root, opts.id);
   RETURN_IF_ERROR(dir.Create());
   // Everything below is undone on failure, newest first.
@@ -139,7 +144,10 @@ absl::StatusOr<int> Create(const CreateOptions& opts, CreateMode mode) {
 
   UniqueFd fifo;
   if (mode == CreateMode::kCreate) {
-    if (mkfifo(dir.fifo().c_str(), 0622) != 0) return Errno("mkfifo", dir.fifo());
+    // 0622 whatever the umask: a user-namespaced or non-root init opens it
+    // for writing.
+    if (mkfifo(dir.fifo().c_str(), 0622) != 0 || chmod(dir.fifo().c_str(), 0622) != 0)
+      return Errno("mkfifo", dir.fifo());
     fifo.reset(open(dir.fifo().c_str(), O_PATH | O_CLOEXEC));
     if (!fifo) return Errno("open", dir.fifo());
   }

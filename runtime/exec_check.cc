@@ -10,6 +10,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "common/status.h"
 #include "common/unique_fd.h"
@@ -56,9 +57,9 @@ absl::Status CheckExecutable(const std::string& path, int depth) {
     struct statvfs sv;
     if (statvfs(path.c_str(), &sv) == 0 && (sv.f_flag & ST_NOEXEC))
       return absl::PermissionDeniedError(
-          absl::StrCat("exec: `", path, "` is on a noexec mount"));
+          absl::StrCat("exec: `", path, "`: permission denied: it is on a noexec mount"));
     return absl::PermissionDeniedError(absl::StrCat(
-        "exec: `", path, "` is not executable (mode ", absl::StrCat(absl::Hex(st.st_mode & 07777)),
+        "exec: `", path, "`: permission denied: not executable (mode ", absl::StrFormat("%o", st.st_mode & 07777),
         " for uid ", geteuid(), ")"));
   }
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));

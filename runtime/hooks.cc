@@ -52,7 +52,12 @@ absl::Status RunHook(const char* kind, const Hook& h, const std::string& state) 
   out_w.reset();
   // The state is small; a hook that never reads stdin must not block us.
   fcntl(in_w.get(), F_SETFL, O_NONBLOCK);
+  // A hook that exits without reading must not kill us with SIGPIPE.
+  struct sigaction ign = {}, old = {};
+  ign.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &ign, &old);
   (void)!write(in_w.get(), state.data(), state.size());
+  sigaction(SIGPIPE, &old, nullptr);
   in_w.reset();
 
   std::string output;
@@ -79,9 +84,21 @@ absl::Status RunHook(const char* kind, const Hook& h, const std::string& state) 
     if (n <= 0) break;
     if (output.size() < 8192) output.append(buf, n);
   }
-  if (timed_out) kill(pid, SIGKILL);
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  // The output may close before the hook exits: the deadline still holds.
+  while (!timed_out && deadline >= 0) {
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid || (r < 0 && errno != EINTR)) break;
+    if (NowMs() >= deadline) {
+      timed_out = true;
+      break;
+    }
+    usleep(10000);
+  }
+  if (timed_out || deadline < 0) {
+    if (timed_out) kill(pid, SIGKILL);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
   }
   std::string shown(absl::StripAsciiWhitespace(output));
   if (timed_out)

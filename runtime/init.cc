@@ -120,7 +120,10 @@ absl::Status ReadonlyPaths(const Spec& spec) {
 
 absl::Status ApplySysctls(const Spec& spec) {
   for (const auto& [k, v] : spec.linux.sysctl) {
-    std::string path = absl::StrCat("/proc/sys/", absl::StrReplaceAll(k, {{".", "/"}}));
+    // A key with slashes is already a path (and may hold dotted interface
+    // names such as eth0.100); a dotted key is converted.
+    std::string path = absl::StrCat(
+        "/proc/sys/", k.find('/') != std::string::npos ? k : absl::StrReplaceAll(k, {{".", "/"}}));
     RETURN_IF_ERROR(Annotate(WriteFile(path, v), absl::StrCat("linux.sysctl ", k)));
   }
   return absl::OkStatus();
@@ -233,6 +236,12 @@ void RunInit(InitConfig& cfg) {
     INIT_CHECK("devices", CreateDevSymlinks(ctx.root_fd, proc.terminal));
   }
 
+  // As runc: a missing process.cwd is created (inside the rootfs).
+  if (proc.cwd != "/") {
+    auto cwd = OpenInRoot(ctx.root_fd, proc.cwd, TargetKind::kDir);
+    if (!cwd.ok()) Fail(cfg, "process", Annotate(cwd.status(), "process.cwd"));
+  }
+
   if (!spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty()) {
     INIT_CHECK("hooks", cfg.sync->Send(SyncType::kRunHooks));
     absl::Status st = cfg.sync->Expect(SyncType::kHooksDone);
@@ -253,12 +262,18 @@ void RunInit(InitConfig& cfg) {
 
   INIT_CHECK("rootfs", PivotRoot(cfg, ctx.root_fd));
   close(ctx.root_fd);
+  // Sysctls go in before /proc/sys turns read-only.
+  INIT_CHECK("sysctl", ApplySysctls(spec));
   INIT_CHECK("masked paths", MaskPaths(spec));
   INIT_CHECK("read-only paths", ReadonlyPaths(spec));
+  if (spec.root.readonly) {
+    unsigned long keep = LockedFlags("/") & ~MS_RDONLY;
+    if (mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, nullptr) != 0)
+      Fail(cfg, "rootfs", Errno("remount root read-only (root.readonly)", "/"));
+  }
   if (spec.linux.rootfs_propagation_flags &&
       mount(nullptr, "/", nullptr, spec.linux.rootfs_propagation_flags, nullptr) != 0)
     Fail(cfg, "rootfs", Errno("set rootfs propagation", spec.linux.rootfs_propagation));
-  INIT_CHECK("sysctl", ApplySysctls(spec));
 
   if (setsid() < 0) Fail(cfg, "terminal", Errno("setsid"));
   if (proc.terminal) {
@@ -302,7 +317,11 @@ void RunInit(InitConfig& cfg) {
   INIT_CHECK("sync", cfg.sync->Send(SyncType::kReady));
   if (cfg.fifo_fd >= 0) {
     int w = openat(proc_fd, std::to_string(cfg.fifo_fd).c_str(), O_WRONLY | O_CLOEXEC);
-    if (w < 0 || write(w, "0", 1) != 1) _exit(1);
+    if (w < 0 || write(w, "0", 1) != 1) {
+      // `create` has returned: the container's stderr is all we have.
+      dprintf(2, "ocirun: init: open exec.fifo for writing: %s\n", strerror(errno));
+      _exit(1);
+    }
     close(w);
     close(proc_fd);
     close(cfg.fifo_fd);
@@ -315,6 +334,16 @@ void RunInit(InitConfig& cfg) {
                                OciStateJson(cfg.state, Status::kCreated).dump());
     if (!st.ok()) Fail(cfg, "startContainer hooks", st);
   }
+
+  // The program starts with default signal dispositions and an empty mask,
+  // whatever ocirun's caller left us with.
+  struct sigaction dfl = {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig)
+    if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
 
   std::vector<char*> argv, envp;
   for (const auto& a : proc.args) argv.push_back(const_cast<char*>(a.c_str()));

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "runtime/state.h"
@@ -29,7 +30,7 @@ void Emit(const char* level, absl::string_view msg, bool to_stderr) {
               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     out += "\n";
   } else {
-    out = absl::StrCat("time=\"", NowRfc3339(), "\" level=", level, " msg=\"", msg, "\"\n");
+    out = absl::StrCat("time=\"", NowRfc3339(), "\" level=", level, " msg=\"", absl::CHexEscape(msg), "\"\n");
   }
   (void)!write(g_fd, out.data(), out.size());
 }

@@ -2,13 +2,16 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstring>
+#include <deque>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -47,30 +50,56 @@ absl::StatusOr<UniqueFd> OpenInRoot(int root_fd, const std::string& path, Target
   if (fd >= 0) return UniqueFd(fd);
   if (errno != ENOENT || !create) return Errno("resolve in rootfs", path);
 
-  std::vector<std::string> parts = absl::StrSplit(rel, '/', absl::SkipEmpty());
-  UniqueFd parent(fcntl(root_fd, F_DUPFD_CLOEXEC, 0));
-  std::string prefix;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    const std::string& comp = parts[i];
-    if (comp == "..") return absl::InvalidArgumentError(absl::StrCat("mount target `", path,
-                                                                     "` contains `..`"));
-    prefix = prefix.empty() ? comp : absl::StrCat(prefix, "/", comp);
-    bool last = i + 1 == parts.size();
-    int next = OpenAt2(root_fd, prefix.c_str(), O_PATH | O_CLOEXEC, kResolve);
-    if (next < 0 && errno == ENOENT) {
+  // Walk it one component at a time, never following a link in the kernel:
+  // `..` stops at the root, and a symlink's target is spliced into the
+  // remaining path and resolved from the root (absolute) or its directory
+  // (relative), so even a dangling link planted in the rootfs gets its
+  // target created inside the rootfs, as RESOLVE_IN_ROOT would read it.
+  std::deque<std::string> todo;
+  for (absl::string_view c : absl::StrSplit(rel, '/', absl::SkipEmpty())) todo.emplace_back(c);
+  std::vector<UniqueFd> stack;  // stack[0] is the root, back() the current directory
+  stack.emplace_back(fcntl(root_fd, F_DUPFD_CLOEXEC, 0));
+  if (!stack[0]) return Errno("dup rootfs fd");
+  int links = 0;
+  while (!todo.empty()) {
+    std::string comp = std::move(todo.front());
+    todo.pop_front();
+    if (comp == ".") continue;
+    if (comp == "..") {
+      if (stack.size() > 1) stack.pop_back();
+      continue;
+    }
+    bool last = todo.empty();
+    UniqueFd next(openat(stack.back().get(), comp.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!next && errno == ENOENT) {
       if (last && kind == TargetKind::kFile) {
-        int f = openat(parent.get(), comp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+        int f = openat(stack.back().get(), comp.c_str(),
+                       O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (f < 0 && errno != EEXIST) return Errno("create mount target", path);
         if (f >= 0) close(f);
-      } else if (mkdirat(parent.get(), comp.c_str(), 0755) != 0 && errno != EEXIST) {
-        return Errno("create directory", absl::StrCat("/", prefix));
+      } else if (mkdirat(stack.back().get(), comp.c_str(), 0755) != 0 && errno != EEXIST) {
+        return Errno("create directory", path);
       }
-      next = OpenAt2(root_fd, prefix.c_str(), O_PATH | O_CLOEXEC, kResolve);
+      next.reset(openat(stack.back().get(), comp.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
     }
-    if (next < 0) return Errno("resolve in rootfs", absl::StrCat("/", prefix));
-    parent.reset(next);
+    if (!next) return Errno("resolve in rootfs", path);
+    struct stat st;
+    if (fstat(next.get(), &st) != 0) return Errno("stat in rootfs", path);
+    if (S_ISLNK(st.st_mode)) {
+      if (++links > 40) return ErrnoError(ELOOP, "resolve in rootfs", path);
+      char target[PATH_MAX];
+      ssize_t n = readlinkat(next.get(), "", target, sizeof target);
+      if (n < 0) return Errno("read symlink in rootfs", path);
+      std::string t(target, n);
+      std::vector<std::string> tparts = absl::StrSplit(t, '/', absl::SkipEmpty());
+      todo.insert(todo.begin(), tparts.begin(), tparts.end());
+      if (!t.empty() && t[0] == '/') stack.resize(1);
+      continue;
+    }
+    if (!last && !S_ISDIR(st.st_mode)) return ErrnoError(ENOTDIR, "resolve in rootfs", path);
+    stack.push_back(std::move(next));
   }
-  return parent;
+  return std::move(stack.back());
 }
 
 unsigned long LockedFlags(const std::string& path) {
@@ -147,9 +176,12 @@ absl::Status MountCgroups(const MountContext& ctx, const Mount& m, int dir_fd) {
     std::string src = absl::StrCat("/sys/fs/cgroup", ctx.cgroup_path);
     RETURN_IF_ERROR(DoMount(src.c_str(), FdPath(target_fd), nullptr, MS_BIND | MS_REC, "",
                             m.destination));
-    if (m.flags & MS_RDONLY)
-      RETURN_IF_ERROR(DoMount(nullptr, FdPath(target_fd), nullptr,
+    if (m.flags & MS_RDONLY) {
+      ASSIGN_OR_RETURN(UniqueFd bound,
+                       OpenInRoot(ctx.root_fd, m.destination, TargetKind::kDir, false));
+      RETURN_IF_ERROR(DoMount(nullptr, FdPath(bound.get()), nullptr,
                               MS_BIND | MS_REMOUNT | MS_RDONLY | flags, "", m.destination));
+    }
     return absl::OkStatus();
   }
   // v1 or hybrid: a tmpfs holding one mount per hierarchy, as runc lays out.
@@ -176,7 +208,10 @@ absl::Status MountCgroups(const MountContext& ctx, const Mount& m, int dir_fd) {
       if (access(src.c_str(), F_OK) != 0) src = h.mount_point;
       RETURN_IF_ERROR(DoMount(src.c_str(), FdPath(sub.get()), nullptr, MS_BIND | MS_REC, "",
                               shown));
-      RETURN_IF_ERROR(DoMount(nullptr, FdPath(sub.get()), nullptr,
+      // Remount the new bind mount, not the directory it covers.
+      UniqueFd bound(openat(target_fd, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!bound) return Errno("open", shown);
+      RETURN_IF_ERROR(DoMount(nullptr, FdPath(bound.get()), nullptr,
                               MS_BIND | MS_REMOUNT | flags | (m.flags & MS_RDONLY), "", shown));
     }
     // cpu,cpuacct style combined hierarchies get per-controller symlinks.
@@ -236,6 +271,16 @@ absl::Status MountEntry(const MountContext& ctx, const Mount& m) {
       }
     }
     RETURN_IF_ERROR(st);
+  }
+  if (m.rec_attr_set || m.rec_attr_clr) {
+    // "rro", "rnosuid", ...: applied to the whole mount tree at once.
+    ASSIGN_OR_RETURN(UniqueFd mounted, OpenInRoot(ctx.root_fd, m.destination, kind, false));
+    struct mount_attr attr = {};
+    attr.attr_set = m.rec_attr_set;
+    attr.attr_clr = m.rec_attr_clr;
+    if (syscall(SYS_mount_setattr, mounted.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+                sizeof attr) != 0)
+      return Errno("set recursive mount attributes on", m.destination);
   }
   if (m.propagation) {
     ASSIGN_OR_RETURN(UniqueFd mounted, OpenInRoot(ctx.root_fd, m.destination, kind, false));

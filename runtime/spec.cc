@@ -1,5 +1,6 @@
 #include "runtime/spec.h"
 
+#include <algorithm>
 #include <linux/capability.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -749,7 +750,10 @@ absl::Status Validate(const Spec& spec) {
 
   bool ipc = spec.FindNamespace("ipc") != nullptr;
   bool net = spec.FindNamespace("network") != nullptr;
-  for (const auto& [key, value] : lx.sysctl) {
+  for (const auto& [raw_key, value] : lx.sysctl) {
+    // "net/ipv4/ip_forward" and "net.ipv4.ip_forward" name the same knob.
+    std::string key = raw_key;
+    if (key.find('/') != std::string::npos) std::replace(key.begin(), key.end(), '/', '.');
     if (IsIpcSysctl(key)) {
       if (!ipc) {
         return Invalid("linux.sysctl", absl::StrCat("sysctl ", Quote(key),

@@ -38,6 +38,7 @@ nlohmann::json ContainerState::ToJson() const {
                         {"owner", owner},
                         {"cgroupPath", cgroup_path},
                         {"ownPidNs", own_pid_ns},
+                        {"systemdCgroup", systemd_cgroup},
                         {"annotations", annotations},
                         {"config", config_json}};
 }
@@ -65,6 +66,8 @@ absl::StatusOr<ContainerState> ContainerState::FromJson(const nlohmann::json& j)
   s.config_json = str("config");
   auto ns = j.find("ownPidNs");
   s.own_pid_ns = ns == j.end() || !ns->is_boolean() || ns->get<bool>();
+  auto sd = j.find("systemdCgroup");
+  s.systemd_cgroup = sd != j.end() && sd->is_boolean() && sd->get<bool>();
   auto a = j.find("annotations");
   if (a != j.end() && a->is_object())
     for (auto& [k, v] : a->items())
@@ -188,7 +191,8 @@ std::vector<std::string> ListIds(const std::string& root) {
   DIR* d = opendir(root.c_str());
   if (!d) return ids;
   while (struct dirent* e = readdir(d)) {
-    if (e->d_name[0] == '.') continue;
+    // Ids may start with a dot (ValidateId allows ".a"); skip only . and ..
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
     if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN) ids.emplace_back(e->d_name);
   }
   closedir(d);

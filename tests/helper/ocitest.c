@@ -26,6 +26,7 @@
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,7 +38,7 @@ static void usage(void) {
           "  hostname | monotonic | boottime | ns NAME | cgroup\n"
           "  write PATH | read PATH | cat PATH | stat PATH | readlink PATH | exists PATH\n"
           "  statfs PATH | statfs-ro PATH | mountinfo | mountopts PATH\n"
-          "  sleep SECS | exit N | segv | trap FILE | echo WORDS... | stderr WORDS...\n");
+          "  forks N SECS | sleep SECS | exit N | segv | trap FILE | echo WORDS... | stderr WORDS...\n");
 }
 
 /* Prints the value of a "Key:\tvalue" line of /proc/self/status. */
@@ -439,6 +440,36 @@ static int run_one(int argc, char **argv) {
     NEED_ARG();
     fflush(stdout);
     _exit(atoi(arg));
+  }
+  if (!strcmp(cmd, "forks")) {
+    /* forks N SECS: tries to fork N children sleeping SECS each, prints
+     * "forked K failed F <errno text of the first failure>", then reaps them. */
+    NEED_ARG();
+    if (argc < 3) {
+      fprintf(stderr, "ocitest forks: usage: forks N SECS\n");
+      return -1;
+    }
+    int n = atoi(arg), secs = atoi(argv[2]), ok = 0, failed = 0, first_err = 0;
+    fflush(stdout);
+    for (int i = 0; i < n; i++) {
+      pid_t p = fork();
+      if (p == 0) {
+        sleep((unsigned)secs);
+        _exit(0);
+      }
+      if (p < 0) {
+        if (!failed) first_err = errno;
+        failed++;
+      } else {
+        ok++;
+      }
+    }
+    printf("forked %d failed %d%s%s\n", ok, failed, failed ? " " : "",
+           failed ? strerror(first_err) : "");
+    fflush(stdout);
+    while (wait(NULL) > 0) {
+    }
+    return 3;
   }
   if (!strcmp(cmd, "segv")) {
     /* A kernel-generated SIGSEGV kills even a namespace's pid 1. */

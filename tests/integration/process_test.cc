@@ -100,7 +100,17 @@ TEST_F(ProcessTest, IsPid1) {
   EXPECT_EQ(Trim(r.out), "1");
 }
 
-TEST_F(ProcessTest, HostnameAndDomainname) {
+TEST_F(ProcessTest, Hostname) {
+  Bundle b;
+  b.config()["hostname"] = "skiffhost";
+  b.Args({"/ocitest", "hostname"});
+  RunResult r = RunOnce(b);
+  ASSERT_TRUE(r.ok()) << r.Describe();
+  EXPECT_EQ(Trim(r.out), "skiffhost (none)");
+}
+
+TEST_F(ProcessTest, Domainname) {
+  // runc 1.1 ignores "domainname" (runc 1.2 sets it).
   Bundle b;
   b.config()["hostname"] = "skiffhost";
   b.config()["domainname"] = "skiff.example";

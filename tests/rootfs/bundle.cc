@@ -504,7 +504,14 @@ RunResult RunCommand(const std::vector<std::string>& argv, const RunOptions& opt
 // ---------------------------------------------------------------------------
 // Runtime.
 
-Runtime::Runtime() : binary_(RuntimePath()), root_(std::make_unique<TempDir>("skiff-it-root")) {}
+Runtime::Runtime() : binary_(RuntimePath()), root_(std::make_unique<TempDir>("skiff-it-root")) {
+  // Extra global flags for every call, e.g. OCIRUN_FLAGS=--cgroup-manager=disabled
+  // to try crun on a host whose cgroup layout it refuses.
+  if (const char* extra = getenv("OCIRUN_FLAGS")) {
+    std::istringstream is(extra);
+    for (std::string f; is >> f;) base_flags_.push_back(f);
+  }
+}
 
 Runtime::~Runtime() {
   // Anything a test forgot: force-delete what the runtime still knows.
@@ -524,6 +531,7 @@ Runtime::~Runtime() {
 
 std::vector<std::string> Runtime::Argv(const std::vector<std::string>& args) const {
   std::vector<std::string> argv = {binary_, "--root", root()};
+  argv.insert(argv.end(), base_flags_.begin(), base_flags_.end());
   argv.insert(argv.end(), global_flags.begin(), global_flags.end());
   argv.insert(argv.end(), args.begin(), args.end());
   return argv;

@@ -6,6 +6,7 @@
 //
 // The runtime under test is $OCIRUN if set, else the runfile of
 // //runtime:ocirun. Every Runtime uses a private --root state directory.
+// $OCIRUN_FLAGS adds global flags to every call.
 
 #include <sys/types.h>
 
@@ -93,7 +94,7 @@ class CaptureFile {
 // Running the runtime.
 
 struct RunOptions {
-  milliseconds timeout{20000};
+  milliseconds timeout{10000};
   // Data fed to stdin through a pipe; without it stdin is /dev/null (or stdin_fd).
   std::optional<std::string> stdin_data;
   int stdin_fd = -1;
@@ -170,6 +171,7 @@ class Runtime {
 
  private:
   std::string binary_;
+  std::vector<std::string> base_flags_;  // from $OCIRUN_FLAGS
   std::unique_ptr<TempDir> root_;
 };
 
