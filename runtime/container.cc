@@ -297,9 +297,24 @@ absl::Status Start(const std::string& root, const std::string& id) {
       usleep(1000);
     }
   }
-  char c;
-  if (read(fifo.get(), &c, 1) != 1) return Errno("read", dir.fifo());
+  // "0" then EOF once the program is exec'd; "E<message>" if a
+  // startContainer hook or the exec failed.
   unlink(dir.fifo().c_str());
+  fcntl(fifo.get(), F_SETFL, 0);
+  std::string got;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fifo.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got.append(buf, n);
+  }
+  if (got.empty())
+    return absl::FailedPreconditionError(
+        absl::StrCat("container `", id, "`: init exited before its program started"));
+  if (got[0] == 'E')
+    return absl::FailedPreconditionError(
+        absl::StrCat("start container `", id, "`: ", got.substr(1)));
   auto spec = SavedSpec(st);
   if (spec.ok() && !spec->hooks.poststart.empty()) {
     RETURN_IF_ERROR(RunHooks("poststart", spec->hooks.poststart,

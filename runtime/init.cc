@@ -27,6 +27,7 @@
 #include "runtime/mounts.h"
 #include "runtime/namespaces.h"
 #include "runtime/seccomp.h"
+#include "runtime/process.h"
 #include "runtime/terminal.h"
 
 namespace skiff::runtime {
@@ -45,6 +46,11 @@ namespace {
     absl::Status init_st_ = (expr);                 \
     if (!init_st_.ok()) Fail(cfg, stage, init_st_); \
   } while (0)
+
+ContainerState ContainerStateSeenInside(ContainerState st) {
+  st.pid = getpid();
+  return st;
+}
 
 bool BindMountsDev(const Spec& spec) {
   for (const Mount& m : spec.mounts)
@@ -129,57 +135,6 @@ absl::Status ApplySysctls(const Spec& spec) {
   return absl::OkStatus();
 }
 
-absl::Status ApplyRlimits(const Process& p) {
-  for (const Rlimit& r : p.rlimits) {
-    struct rlimit rl = {r.soft, r.hard};
-    if (setrlimit(r.resource, &rl) != 0)
-      return Errno(absl::StrCat("setrlimit ", r.type, " soft=", r.soft, " hard=", r.hard),
-                   errno == EPERM ? "(raising a hard limit needs CAP_SYS_RESOURCE)" : "");
-  }
-  return absl::OkStatus();
-}
-
-absl::Status SwitchUser(const Process& p) {
-  const User& u = p.user;
-  if (p.capabilities) {
-    RETURN_IF_ERROR(DropBoundingSet(*p.capabilities));
-    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return Errno("prctl PR_SET_KEEPCAPS");
-  }
-  if (setgroups(u.additional_gids.size(), u.additional_gids.data()) != 0 && errno != EPERM)
-    return Errno("setgroups");
-  if (setresgid(u.gid, u.gid, u.gid) != 0) return Errno(absl::StrCat("setgid ", u.gid));
-  if (setresuid(u.uid, u.uid, u.uid) != 0) return Errno(absl::StrCat("setuid ", u.uid));
-  if (p.capabilities) {
-    RETURN_IF_ERROR(ApplyCapabilities(*p.capabilities));
-    prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
-  }
-  umask(u.umask ? *u.umask : 0022);
-  return absl::OkStatus();
-}
-
-std::vector<std::string> ProcessEnv(const Process& p) {
-  std::vector<std::string> env = p.env;
-  bool has_home = false;
-  for (const auto& e : env)
-    if (absl::StartsWith(e, "HOME=")) has_home = true;
-  if (!has_home) {
-    // As runc: HOME from the container's /etc/passwd, else "/".
-    std::string home = "/";
-    auto passwd = ReadFile("/etc/passwd");
-    if (passwd.ok()) {
-      for (absl::string_view line : absl::StrSplit(*passwd, '\n')) {
-        std::vector<absl::string_view> f = absl::StrSplit(line, ':');
-        if (f.size() >= 6 && f[2] == absl::StrCat(p.user.uid)) {
-          home = std::string(f[5]);
-          break;
-        }
-      }
-    }
-    env.push_back("HOME=" + home);
-  }
-  return env;
-}
-
 }  // namespace
 
 void RunInit(InitConfig& cfg) {
@@ -250,7 +205,8 @@ void RunInit(InitConfig& cfg) {
   if (!spec.hooks.create_container.empty())
     INIT_CHECK("createContainer hooks",
                RunHooks("createContainer", spec.hooks.create_container,
-                        OciStateJson(cfg.state, Status::kCreating).dump()));
+                        OciStateJson(ContainerStateSeenInside(cfg.state), Status::kCreating)
+                            .dump()));
 
   // Reopening exec.fifo later needs a /proc that shows our fds; the host's
   // is still reachable here, and stays so through the fd after pivot_root.
@@ -275,86 +231,53 @@ void RunInit(InitConfig& cfg) {
       mount(nullptr, "/", nullptr, spec.linux.rootfs_propagation_flags, nullptr) != 0)
     Fail(cfg, "rootfs", Errno("set rootfs propagation", spec.linux.rootfs_propagation));
 
-  if (setsid() < 0) Fail(cfg, "terminal", Errno("setsid"));
-  if (proc.terminal) {
-    auto pty = OpenPty(proc.console_height, proc.console_width);
-    if (!pty.ok()) Fail(cfg, "terminal", pty.status());
-    if (cfg.console_fd >= 0) {
-      INIT_CHECK("terminal", SendFd(cfg.console_fd, pty->master.get(), pty->slave_path));
-      close(cfg.console_fd);
+  ProcessStart ps;
+  ps.process = &proc;
+  ps.seccomp = spec.linux.seccomp ? &*spec.linux.seccomp : nullptr;
+  ps.sync = cfg.sync;
+  ps.console_fd = cfg.console_fd;
+  ps.mount_console = true;
+  ps.preserve_fds = cfg.preserve_fds;
+  ps.before_exec = [&] {
+    // Hooks that run in the container see the pid the container sees.
+    ContainerState hook_state = cfg.state;
+    hook_state.pid = getpid();
+    int fifo_w = -1;
+    if (cfg.fifo_fd >= 0) {
+      fifo_w = openat(proc_fd, std::to_string(cfg.fifo_fd).c_str(), O_WRONLY | O_CLOEXEC);
+      if (fifo_w < 0) {
+        // `create` has returned: the container's stderr is all we have.
+        dprintf(2, "ocirun: init: open exec.fifo for writing: %s\n", strerror(errno));
+        _exit(1);
+      }
+      close(proc_fd);
+      close(cfg.fifo_fd);
     } else {
-      INIT_CHECK("terminal", cfg.sync->Send(SyncType::kPty, pty->master.get()));
+      auto start = cfg.sync->Recv();
+      if (!start.ok() || start->type != SyncType::kStart) _exit(1);
     }
-    INIT_CHECK("terminal", SetupConsole(*pty, true));
-  }
-
+    if (!spec.hooks.start_container.empty()) {
+      absl::Status st = RunHooks("startContainer", spec.hooks.start_container,
+                                 OciStateJson(hook_state, Status::kCreated).dump());
+      if (!st.ok()) {
+        if (fifo_w >= 0) {
+          std::string msg = absl::StrCat("E", st.message());
+          (void)!write(fifo_w, msg.data(), msg.size());
+          _exit(1);
+        }
+        Fail(cfg, "startContainer hooks", st);
+      }
+    }
+    // `start` reads "0", then waits for EOF: the fifo closes on execve
+    // (O_CLOEXEC), so poststart hooks run only once the program runs.
+    if (fifo_w >= 0 && write(fifo_w, "0", 1) != 1) _exit(1);
+    ps.report_fd = fifo_w;
+  };
   if (proc.oom_score_adj)
     INIT_CHECK("process", Annotate(WriteFile("/proc/self/oom_score_adj",
                                              absl::StrCat(*proc.oom_score_adj)),
                                    "process.oomScoreAdj"));
-  INIT_CHECK("process", ApplyRlimits(proc));
-  if (chdir(proc.cwd.c_str()) != 0) Fail(cfg, "process", Errno("chdir to process.cwd", proc.cwd));
-  INIT_CHECK("user", SwitchUser(proc));
-
-  std::vector<std::string> env = ProcessEnv(proc);
-  auto exe = ResolveExecutable(proc.args[0], env);
-  if (!exe.ok()) Fail(cfg, "exec", exe.status());
-
-  if (proc.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-    Fail(cfg, "process", Errno("prctl PR_SET_NO_NEW_PRIVS"));
-  if (spec.linux.seccomp) INIT_CHECK("seccomp", ApplySeccomp(*spec.linux.seccomp));
-
-  // Nothing but stdio and the preserved fds reaches the program
-  // (CVE-2024-21626): everything else closes at exec.
-  for (int fd = 3; fd < 3 + cfg.preserve_fds; ++fd) {
-    int fl = fcntl(fd, F_GETFD);
-    if (fl >= 0) fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
-  }
-  syscall(SYS_close_range, 3 + cfg.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
-
-  // The init outlives `ocirun create`: it must not die with it.
-  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-  INIT_CHECK("sync", cfg.sync->Send(SyncType::kReady));
-  if (cfg.fifo_fd >= 0) {
-    int w = openat(proc_fd, std::to_string(cfg.fifo_fd).c_str(), O_WRONLY | O_CLOEXEC);
-    if (w < 0 || write(w, "0", 1) != 1) {
-      // `create` has returned: the container's stderr is all we have.
-      dprintf(2, "ocirun: init: open exec.fifo for writing: %s\n", strerror(errno));
-      _exit(1);
-    }
-    close(w);
-    close(proc_fd);
-    close(cfg.fifo_fd);
-  } else {
-    auto start = cfg.sync->Recv();
-    if (!start.ok() || start->type != SyncType::kStart) _exit(1);
-  }
-  if (!spec.hooks.start_container.empty()) {
-    absl::Status st = RunHooks("startContainer", spec.hooks.start_container,
-                               OciStateJson(cfg.state, Status::kCreated).dump());
-    if (!st.ok()) Fail(cfg, "startContainer hooks", st);
-  }
-
-  // The program starts with default signal dispositions and an empty mask,
-  // whatever ocirun's caller left us with.
-  struct sigaction dfl = {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig)
-    if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, nullptr);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-
-  std::vector<char*> argv, envp;
-  for (const auto& a : proc.args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  execve(exe->c_str(), argv.data(), envp.data());
-  absl::Status st = Errno("exec", *exe);
-  cfg.sync->SendError("exec", st.message(), "", 0);
-  dprintf(2, "ocirun: exec: %s\n", std::string(st.message()).c_str());
-  _exit(127);
+  StartProcess(ps);
 }
 
 }  // namespace skiff::runtime

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <cstring>
 #include <functional>
 
 #include "gtest/gtest.h"
@@ -363,6 +364,78 @@ TEST_F(LifecycleTest, ForegroundRunCleansUp) {
   EXPECT_FALSE(c.State()) << "state still answers after run";
   EXPECT_EQ(Joined(StateLeftFor(c.id())), "");
   EXPECT_TRUE(CgroupDirs(b.cgroups_path()).empty()) << Joined(CgroupDirs(b.cgroups_path()));
+}
+
+TEST_F(LifecycleTest, KillCreatedContainer) {
+  Bundle b;
+  Container c(rt(), b);
+  ASSERT_TRUE(c.Create().ok());
+  RunResult k = c.Kill("KILL");
+  EXPECT_TRUE(k.ok()) << k.Describe();
+  EXPECT_TRUE(c.WaitForStatus("stopped")) << c.Status();
+  RunResult d = c.Delete();
+  EXPECT_TRUE(d.ok()) << d.Describe();
+}
+
+TEST_F(LifecycleTest, StartStoppedContainerFails) {
+  Bundle b;
+  b.Args({"/ocitest", "exit", "0"});
+  Container c(rt(), b);
+  ASSERT_TRUE(c.Create().ok());
+  ASSERT_TRUE(c.Start().ok());
+  ASSERT_TRUE(c.WaitForStatus("stopped"));
+  RunResult again = c.Start();
+  EXPECT_NE(again.exit_code, 0) << again.Describe();
+}
+
+TEST_F(LifecycleTest, BundleDefaultsToCwdAndIsReportedAbsolute) {
+  Bundle b;
+  b.Write();
+  std::string id = UniqueId();
+  RunOptions o;
+  o.cwd = b.dir();
+  RunResult r = rt().Run({"create", id}, o);  // no --bundle: the cwd
+  ASSERT_TRUE(r.ok()) << r.Describe();
+  auto st = rt().State(id);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->value("bundle", ""), b.dir());
+  rt().Run({"delete", "--force", id});
+
+  // A relative --bundle is made absolute too.
+  std::string id2 = UniqueId();
+  o.cwd = "/tmp";
+  std::string rel = b.dir().substr(strlen("/tmp/"));
+  r = rt().Run({"create", "--bundle", rel, id2}, o);
+  ASSERT_TRUE(r.ok()) << r.Describe();
+  st = rt().State(id2);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->value("bundle", ""), b.dir());
+  rt().Run({"delete", "--force", id2});
+}
+
+TEST_F(LifecycleTest, AbsoluteRootPath) {
+  Bundle b;
+  b.config()["root"]["path"] = b.rootfs();
+  b.Args({"/bin/echo", "abs-root"});
+  Container c(rt(), b);
+  RunOptions o;
+  o.cwd = "/";
+  RunResult r = c.Run({}, o);
+  ASSERT_TRUE(r.ok()) << r.Describe();
+  EXPECT_EQ(r.out, "abs-root\n");
+}
+
+TEST_F(LifecycleTest, MissingRootDirectoryIsCreated) {
+  TempDir d;
+  std::string root = d / "state/nested";
+  Bundle b;
+  b.Write();
+  std::string id = UniqueId();
+  RunResult r = RunCommand({rt().binary(), "--root", root, "create", "--bundle", b.dir(), id});
+  EXPECT_TRUE(r.ok()) << r.Describe();
+  EXPECT_TRUE(PathExists(root));
+  RunResult del = RunCommand({rt().binary(), "--root", root, "delete", "--force", id});
+  EXPECT_TRUE(del.ok()) << del.Describe();
 }
 
 TEST_F(LifecycleTest, InvalidIdsRejected) {

@@ -1,6 +1,7 @@
 // The container's file system: root, bind and tmpfs mounts, /proc, /dev,
 // extra devices, masked and read-only paths, and symlinks that point out of
 // the rootfs.
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +10,8 @@
 
 namespace skiff::itest {
 namespace {
+
+void MkdirForTest(const std::string& p) { ASSERT_EQ(mkdir(p.c_str(), 0755), 0) << p; }
 
 constexpr char kTmpfsMagic[] = "magic=0x1021994";
 constexpr char kProcMagic[] = "magic=0x9fa0";
@@ -73,6 +76,32 @@ TEST_F(MountsTest, WritableBindMount) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0], "ok");
   EXPECT_EQ(ReadFileOr(host / "new"), "x\n");
+}
+
+TEST_F(MountsTest, BindMountFlags) {
+  TempDir host;
+  Bundle b;
+  b.Mount("/data", "bind", host.path(), {"rbind", "ro", "nosuid", "nodev", "noexec"});
+  auto out = Probe(b, {"statfs", "/data"});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(Contains(out[0], " ro,nosuid,nodev,noexec")) << out[0];
+}
+
+TEST_F(MountsTest, NonRecursiveBindLeavesSubmountsOut) {
+  // "bind" copies one mount; "rbind" also the mounts below it.
+  TempDir host;
+  MkdirForTest(host / "sub");
+  TempDir inner;
+  WriteFile(inner / "marker", "inner");
+  ASSERT_EQ(mount(inner.path().c_str(), (host / "sub").c_str(), nullptr, MS_BIND, nullptr), 0);
+  Bundle b;
+  b.Mount("/flat", "bind", host.path(), {"bind"});
+  b.Mount("/deep", "bind", host.path(), {"rbind"});
+  auto out = Probe(b, {"exists", "/flat/sub/marker", "+", "exists", "/deep/sub/marker"});
+  umount2((host / "sub").c_str(), MNT_DETACH);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0], "no");
+  EXPECT_EQ(out[1], "yes");
 }
 
 TEST_F(MountsTest, BindMountOfAFileCreatesTheTarget) {

@@ -87,6 +87,28 @@ TEST_F(TerminalTest, RunDetachWithConsoleSocket) {
   EXPECT_EQ(Trim(out), "detached-tty");
 }
 
+TEST_F(TerminalTest, ForegroundRunUsesTheCallersTerminal) {
+  // `run` without --detach relays between its own controlling terminal and
+  // the container's pty.
+  Pty pty;
+  ASSERT_TRUE(pty.ok());
+  Bundle b;
+  b.config()["process"]["terminal"] = true;
+  b.Sh("/ocitest isatty 0; /ocitest stat /dev/console; exit 5");
+  Container c(rt(), b);
+  RunOptions o;
+  o.ctty_fd = pty.slave();
+  auto p = c.SpawnRun({}, o);
+  pty.CloseSlave();
+  std::string out = ReadUntilClosed(pty.master());
+  RunResult r = p->Wait();
+  EXPECT_EQ(r.exit_code, 5) << r.Describe() << "\ntty output: " << out;
+  auto lines = SplitLines(out);
+  ASSERT_GE(lines.size(), 2u) << out;
+  EXPECT_EQ(lines[0], "yes");
+  EXPECT_EQ(lines[1].rfind("c 136:", 0), 0u) << lines[1];
+}
+
 TEST_F(TerminalTest, TerminalWithoutConsoleSocketFailsCreate) {
   Bundle b;
   b.config()["process"]["terminal"] = true;

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -458,12 +459,23 @@ std::unique_ptr<Process> Spawn(const std::vector<std::string>& argv, const RunOp
   pid_t pid = fork();
   if (pid < 0) abort();
   if (pid == 0) {
-    setpgid(0, 0);
+    if (opts.ctty_fd >= 0) {
+      setsid();
+      ioctl(opts.ctty_fd, TIOCSCTTY, 0);
+    } else {
+      setpgid(0, 0);
+    }
     sigset_t all;
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, nullptr);
     for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
-    int in = in_pipe[0] >= 0 ? in_pipe[0] : (opts.stdin_fd >= 0 ? opts.stdin_fd : devnull);
+    int tty = opts.ctty_fd;
+    int in = in_pipe[0] >= 0 ? in_pipe[0]
+             : opts.stdin_fd >= 0 ? opts.stdin_fd
+             : tty >= 0 ? tty
+             : devnull;
+    if (tty >= 0 && opts.stdout_fd < 0) out = tty;
+    if (tty >= 0 && opts.stderr_fd < 0) err = tty;
     // Move the extra fds out of the way of 0..2 and 3..3+n first.
     std::vector<int> extra;
     for (int fd : opts.extra_fds) extra.push_back(fcntl(fd, F_DUPFD_CLOEXEC, 1000));
@@ -481,7 +493,7 @@ std::unique_ptr<Process> Spawn(const std::vector<std::string>& argv, const RunOp
     dprintf(2, "exec %s: %s\n", cargv[0], strerror(errno));
     _exit(127);
   }
-  setpgid(pid, pid);
+  if (opts.ctty_fd < 0) setpgid(pid, pid);
   if (devnull >= 0) close(devnull);
   if (in_pipe[0] >= 0) {
     close(in_pipe[0]);
@@ -846,6 +858,24 @@ int ConsoleSocket::ReceiveFd(milliseconds timeout) {
   return result;
 }
 
+Pty::Pty() {
+  master_ = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master_ < 0 || grantpt(master_) != 0 || unlockpt(master_) != 0) return;
+  char name[128];
+  if (ptsname_r(master_, name, sizeof name) != 0) return;
+  slave_ = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+}
+
+Pty::~Pty() {
+  CloseSlave();
+  if (master_ >= 0) close(master_);
+}
+
+void Pty::CloseSlave() {
+  if (slave_ >= 0) close(slave_);
+  slave_ = -1;
+}
+
 std::string ReadUntilClosed(int fd, milliseconds timeout) {
   std::string out;
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -923,6 +953,11 @@ std::string CapMask(const std::vector<std::string>& caps) {
 }
 
 void RuntimeTest::SetUp() {
+  static bool announced = false;
+  if (!announced) {
+    announced = true;
+    fprintf(stderr, "itest: runtime under test: %s\n", RuntimePath().c_str());
+  }
   std::string reason = SkipReason();
   if (!reason.empty()) GTEST_SKIP() << reason;
   rt_ = std::make_unique<Runtime>();

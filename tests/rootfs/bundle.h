@@ -105,6 +105,9 @@ struct RunOptions {
   // These fds become the child's fds 3, 4, ... (for --preserve-fds, or to
   // check that the runtime does not leak them into the container).
   std::vector<int> extra_fds;
+  // A pty slave to become the child's controlling terminal and stdio (the
+  // child starts a new session); stdin/stdout/stderr options still win.
+  int ctty_fd = -1;
   std::string cwd;                // the child's working directory
   std::vector<std::string> env;   // extra NAME=VALUE entries
 };
@@ -284,6 +287,20 @@ class ConsoleSocket {
  private:
   std::string path_;
   int listen_fd_ = -1;
+};
+
+// A pseudo-terminal pair, for runs that need a controlling terminal.
+class Pty {
+ public:
+  Pty();
+  ~Pty();
+  bool ok() const { return master_ >= 0 && slave_ >= 0; }
+  int master() const { return master_; }
+  int slave() const { return slave_; }
+  void CloseSlave();  // after handing it to a child, so reads end with EIO
+
+ private:
+  int master_ = -1, slave_ = -1;
 };
 
 // Reads from fd until EOF/EIO or the timeout, returning what came.
