@@ -25,6 +25,7 @@ const Command kCommands[] = {
     {"create", skiff::runtime::cli::CmdCreate, "create a container"},
     {"start", skiff::runtime::cli::CmdStart, "execute the user-defined process of a created container"},
     {"run", skiff::runtime::cli::CmdRun, "create and run a container"},
+    {"exec", skiff::runtime::cli::CmdExec, "execute new process inside the container"},
     {"state", skiff::runtime::cli::CmdState, "output the state of a container"},
     {"kill", skiff::runtime::cli::CmdKill, "send a signal to the container's init process"},
     {"delete", skiff::runtime::cli::CmdDelete, "delete a container and the resources it holds"},

@@ -511,6 +511,130 @@ absl::Status ParseDevices(const json& linux, std::vector<Device>* out) {
   return absl::OkStatus();
 }
 
+// {"major": M, "minor": N, ...} entries of blockIO.
+absl::Status ParseMajorMinor(const json& d, const std::string& b, int64_t* major, int64_t* minor) {
+  if (!d.is_object()) return Invalid(b, "must be an object");
+  const json* ma = Get(d, "major");
+  const json* mi = Get(d, "minor");
+  if (ma == nullptr) return Invalid(Sub(b, "major"), "required");
+  if (mi == nullptr) return Invalid(Sub(b, "minor"), "required");
+  RETURN_IF_ERROR(AsInt(*ma, Sub(b, "major"), major));
+  RETURN_IF_ERROR(AsInt(*mi, Sub(b, "minor"), minor));
+  if (*major < 0) return Invalid(Sub(b, "major"), "must not be negative");
+  if (*minor < 0) return Invalid(Sub(b, "minor"), "must not be negative");
+  return absl::OkStatus();
+}
+
+absl::Status ParseThrottleList(const json& bio, const char* key, const std::string& base,
+                               std::vector<ThrottleDevice>* out) {
+  ASSIGN_OR_RETURN(const json* list, OptArray(bio, key, base));
+  if (list == nullptr) return absl::OkStatus();
+  for (size_t i = 0; i < list->size(); ++i) {
+    const json& d = (*list)[i];
+    std::string b = Idx(Sub(base, key), i);
+    ThrottleDevice t;
+    RETURN_IF_ERROR(ParseMajorMinor(d, b, &t.major, &t.minor));
+    const json* rate = Get(d, "rate");
+    if (rate == nullptr) return Invalid(Sub(b, "rate"), "required");
+    RETURN_IF_ERROR(AsInt(*rate, Sub(b, "rate"), &t.rate));
+    out->push_back(t);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseBlockIo(const json& r, const std::string& base, Resources* res) {
+  ASSIGN_OR_RETURN(const json* bio, OptObject(r, "blockIO", base));
+  if (bio == nullptr) return absl::OkStatus();
+  const std::string b = Sub(base, "blockIO");
+  BlockIoResources io;
+  RETURN_IF_ERROR(OptInt(*bio, "weight", b, &io.weight));
+  RETURN_IF_ERROR(OptInt(*bio, "leafWeight", b, &io.leaf_weight));
+  ASSIGN_OR_RETURN(const json* wd, OptArray(*bio, "weightDevice", b));
+  if (wd != nullptr) {
+    for (size_t i = 0; i < wd->size(); ++i) {
+      const json& d = (*wd)[i];
+      std::string db = Idx(Sub(b, "weightDevice"), i);
+      WeightDevice w;
+      RETURN_IF_ERROR(ParseMajorMinor(d, db, &w.major, &w.minor));
+      RETURN_IF_ERROR(OptInt(d, "weight", db, &w.weight));
+      RETURN_IF_ERROR(OptInt(d, "leafWeight", db, &w.leaf_weight));
+      io.weight_device.push_back(w);
+    }
+  }
+  RETURN_IF_ERROR(ParseThrottleList(*bio, "throttleReadBpsDevice", b, &io.throttle_read_bps));
+  RETURN_IF_ERROR(ParseThrottleList(*bio, "throttleWriteBpsDevice", b, &io.throttle_write_bps));
+  RETURN_IF_ERROR(ParseThrottleList(*bio, "throttleReadIOPSDevice", b, &io.throttle_read_iops));
+  RETURN_IF_ERROR(
+      ParseThrottleList(*bio, "throttleWriteIOPSDevice", b, &io.throttle_write_iops));
+  res->block_io = std::move(io);
+  return absl::OkStatus();
+}
+
+absl::Status ParseHugepageLimits(const json& r, const std::string& base, Resources* res) {
+  ASSIGN_OR_RETURN(const json* list, OptArray(r, "hugepageLimits", base));
+  if (list == nullptr) return absl::OkStatus();
+  for (size_t i = 0; i < list->size(); ++i) {
+    const json& h = (*list)[i];
+    std::string b = Idx(Sub(base, "hugepageLimits"), i);
+    if (!h.is_object()) return Invalid(b, "must be an object");
+    HugepageLimit l;
+    const json* size = Get(h, "pageSize");
+    if (size == nullptr) return Invalid(Sub(b, "pageSize"), "required");
+    RETURN_IF_ERROR(AsString(*size, Sub(b, "pageSize"), &l.page_size));
+    if (l.page_size.empty()) return Invalid(Sub(b, "pageSize"), "must not be empty");
+    const json* limit = Get(h, "limit");
+    if (limit == nullptr) return Invalid(Sub(b, "limit"), "required");
+    RETURN_IF_ERROR(AsInt(*limit, Sub(b, "limit"), &l.limit));
+    res->hugepage_limits.push_back(std::move(l));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseNetwork(const json& r, const std::string& base, Resources* res) {
+  ASSIGN_OR_RETURN(const json* net, OptObject(r, "network", base));
+  if (net == nullptr) return absl::OkStatus();
+  const std::string b = Sub(base, "network");
+  NetworkResources n;
+  RETURN_IF_ERROR(OptInt(*net, "classID", b, &n.class_id));
+  ASSIGN_OR_RETURN(const json* prios, OptArray(*net, "priorities", b));
+  if (prios != nullptr) {
+    for (size_t i = 0; i < prios->size(); ++i) {
+      const json& p = (*prios)[i];
+      std::string pb = Idx(Sub(b, "priorities"), i);
+      if (!p.is_object()) return Invalid(pb, "must be an object");
+      NetworkPriority np;
+      const json* name = Get(p, "name");
+      if (name == nullptr) return Invalid(Sub(pb, "name"), "required");
+      RETURN_IF_ERROR(AsString(*name, Sub(pb, "name"), &np.name));
+      if (np.name.empty() || np.name.find_first_of(" \t\n/") != std::string::npos) {
+        return Invalid(Sub(pb, "name"), absl::StrCat("invalid interface name ", Quote(np.name)));
+      }
+      RETURN_IF_ERROR(OptInt(p, "priority", pb, &np.priority));
+      n.priorities.push_back(std::move(np));
+    }
+  }
+  if (n.class_id || !n.priorities.empty()) res->network = std::move(n);
+  return absl::OkStatus();
+}
+
+absl::Status ParseRdma(const json& r, const std::string& base, Resources* res) {
+  ASSIGN_OR_RETURN(const json* rdma, OptObject(r, "rdma", base));
+  if (rdma == nullptr) return absl::OkStatus();
+  const std::string b = Sub(base, "rdma");
+  for (auto it = rdma->begin(); it != rdma->end(); ++it) {
+    std::string db = absl::StrCat(b, "[", Quote(it.key()), "]");
+    if (it.key().empty() || it.key().find_first_of(" \t\n=") != std::string::npos) {
+      return Invalid(db, "is not an RDMA device name");
+    }
+    if (!it.value().is_object()) return Invalid(db, "must be an object");
+    RdmaLimit l;
+    RETURN_IF_ERROR(OptInt(it.value(), "hcaHandles", db, &l.hca_handles));
+    RETURN_IF_ERROR(OptInt(it.value(), "hcaObjects", db, &l.hca_objects));
+    res->rdma[it.key()] = l;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseResources(const json& r, Resources* res) {
   const std::string base = "linux.resources";
   ASSIGN_OR_RETURN(const json* mem, OptObject(r, "memory", base));
@@ -580,9 +704,15 @@ absl::Status ParseResources(const json& r, Resources* res) {
     }
   }
 
+  RETURN_IF_ERROR(ParseBlockIo(r, base, res));
+  RETURN_IF_ERROR(ParseHugepageLimits(r, base, res));
+  RETURN_IF_ERROR(ParseNetwork(r, base, res));
+  RETURN_IF_ERROR(ParseRdma(r, base, res));
   RETURN_IF_ERROR(OptStringMap(r, "unified", base, &res->unified));
 
-  static const std::set<std::string> kHandled = {"memory", "cpu", "pids", "devices", "unified"};
+  static const std::set<std::string> kHandled = {"memory",  "cpu",           "pids",
+                                                 "devices", "unified",       "blockIO",
+                                                 "network", "hugepageLimits", "rdma"};
   for (auto it = r.begin(); it != r.end(); ++it) {
     if (kHandled.count(it.key()) != 0) continue;
     const json& v = it.value();
@@ -1070,6 +1200,24 @@ absl::StatusOr<Spec> ParseSpec(const std::string& json_text, const std::string& 
   RETURN_IF_ERROR(ParseLinux(doc, bundle, &spec.linux));
   RETURN_IF_ERROR(Validate(spec));
   return spec;
+}
+
+absl::StatusOr<Process> ParseProcessJson(const std::string& json_text) {
+  json doc = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object())
+    return absl::InvalidArgumentError("process: not a valid JSON object");
+  Process p;
+  RETURN_IF_ERROR(ParseProcess(doc, &p));
+  return p;
+}
+
+absl::StatusOr<Resources> ParseResourcesJson(const std::string& text) {
+  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object())
+    return absl::InvalidArgumentError("linux.resources: not a valid JSON object");
+  Resources r;
+  RETURN_IF_ERROR(ParseResources(doc, &r));
+  return r;
 }
 
 absl::StatusOr<Spec> LoadSpec(const std::string& bundle) {

@@ -133,14 +133,56 @@ struct CpuResources {
   std::optional<int64_t> idle;
 };
 
+// linux.resources.blockIO. Weights are 10..1000 (0: unset); leaf weights
+// and per-device weights exist only with CFQ/BFQ.
+struct WeightDevice {
+  int64_t major = 0, minor = 0;
+  std::optional<uint16_t> weight, leaf_weight;
+};
+
+struct ThrottleDevice {
+  int64_t major = 0, minor = 0;
+  uint64_t rate = 0;  // bytes or operations per second; 0 removes the limit
+};
+
+struct BlockIoResources {
+  std::optional<uint16_t> weight, leaf_weight;
+  std::vector<WeightDevice> weight_device;
+  std::vector<ThrottleDevice> throttle_read_bps, throttle_write_bps, throttle_read_iops,
+      throttle_write_iops;
+};
+
+struct HugepageLimit {
+  std::string page_size;  // "2MB", "1GB"
+  uint64_t limit = 0;     // bytes
+};
+
+struct NetworkPriority {
+  std::string name;  // interface
+  uint32_t priority = 0;
+};
+
+struct NetworkResources {
+  std::optional<uint32_t> class_id;
+  std::vector<NetworkPriority> priorities;
+};
+
+struct RdmaLimit {
+  std::optional<uint32_t> hca_handles, hca_objects;
+};
+
 struct Resources {
   std::optional<MemoryResources> memory;
   std::optional<CpuResources> cpu;
   std::optional<int64_t> pids_limit;
   std::vector<DeviceRule> devices;
+  std::optional<BlockIoResources> block_io;
+  std::vector<HugepageLimit> hugepage_limits;
+  std::optional<NetworkResources> network;
+  std::map<std::string, RdmaLimit> rdma;  // by HCA device name
   std::map<std::string, std::string> unified;
-  // Controllers this issue does not apply yet, recorded so the runtime can
-  // warn rather than silently ignore them.
+  // Sections this runtime does not know, recorded so the runtime can warn
+  // rather than silently ignore them.
   std::vector<std::string> unsupported;
 };
 
@@ -178,6 +220,14 @@ struct Spec {
 
 // Parses config.json text. `bundle` resolves a relative root.path.
 absl::StatusOr<Spec> ParseSpec(const std::string& json_text, const std::string& bundle);
+
+// Parses an OCI process object (`ocirun exec --process FILE`) with the same
+// rules as config.json's `process`.
+absl::StatusOr<Process> ParseProcessJson(const std::string& json_text);
+
+// Parses an OCI LinuxResources object (`ocirun update --resources FILE`) with
+// the same rules as config.json's `linux.resources`.
+absl::StatusOr<Resources> ParseResourcesJson(const std::string& text);
 
 // Reads and parses <bundle>/config.json.
 absl::StatusOr<Spec> LoadSpec(const std::string& bundle);

@@ -25,5 +25,6 @@ int CmdKill(const GlobalOptions& g, const Args& args);
 int CmdDelete(const GlobalOptions& g, const Args& args);
 int CmdList(const GlobalOptions& g, const Args& args);
 int CmdSpec(const GlobalOptions& g, const Args& args);
+int CmdExec(const GlobalOptions& g, const Args& args);
 
 }  // namespace skiff::runtime::cli

@@ -8,10 +8,11 @@
 namespace skiff::runtime::cli {
 
 bool ParseOrUsage(const char* verb, const char* usage_line, const char* description,
-                  std::vector<FlagDef> defs, const Args& args, ParsedFlags* out, int* exit_code) {
+                  std::vector<FlagDef> defs, const Args& args, ParsedFlags* out, int* exit_code,
+                  bool stop_at_positional) {
   defs.push_back({"help", 'h', false, "show help"});
   FlagSet fs(defs);
-  auto parsed = fs.Parse(args);
+  auto parsed = fs.Parse(args, stop_at_positional);
   if (!parsed.ok()) {
     LogError(absl::StrCat(verb, ": ", parsed.status().message(), " (see `ocirun ", verb,
                           " --help`)"));

@@ -12,9 +12,11 @@ namespace skiff::runtime::cli {
 
 // Parses `args`; on --help prints usage and sets *exit_code = 0; on a bad
 // flag reports it and sets *exit_code = 1. Returns false when the command
-// should stop.
+// should stop. `stop_at_positional`: flags end at the first argument (exec:
+// the command's own flags follow the container id).
 bool ParseOrUsage(const char* verb, const char* usage_line, const char* description,
-                  std::vector<FlagDef> defs, const Args& args, ParsedFlags* out, int* exit_code);
+                  std::vector<FlagDef> defs, const Args& args, ParsedFlags* out, int* exit_code,
+                  bool stop_at_positional = false);
 
 // Logs the error (stderr and --log) and returns 1.
 int Fail(const absl::Status& st);
