@@ -19,6 +19,7 @@
 #include "runtime/container.h"
 #include "runtime/namespaces.h"
 #include "runtime/process.h"
+#include "runtime/seccomp.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
@@ -113,6 +114,14 @@ absl::StatusOr<int> Exec(const ExecOptions& opts, const Process& process) {
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     auto go = child_sync.Recv();
     if (!go.ok() || go->type != SyncType::kGo) _exit(1);
+    // The seccomp agent's socket is a host path: connect before entering
+    // the container's mount namespace.
+    int seccomp_listener = -1;
+    if (spec.linux.seccomp) {
+      auto l = ConnectSeccompListener(*spec.linux.seccomp);
+      if (!l.ok()) FailStart(&child_sync, "seccomp", l.status());
+      seccomp_listener = *l;
+    }
     for (int i = 0; i < 6; ++i) {
       if (!child_ns[i]) continue;
       if (setns(child_ns[i].get(), kChildNs[i].flag) != 0)
@@ -125,6 +134,12 @@ absl::StatusOr<int> Exec(const ExecOptions& opts, const Process& process) {
     ProcessStart ps;
     ps.process = &process;
     ps.seccomp = spec.linux.seccomp ? &*spec.linux.seccomp : nullptr;
+    ps.seccomp_listener_fd = seccomp_listener;
+    if (seccomp_listener >= 0) {
+      ContainerState exec_state = st;
+      exec_state.pid = go->pid;
+      ps.seccomp_state = OciStateJson(exec_state, Status::kRunning);
+    }
     ps.sync = &child_sync;
     ps.console_fd = console.get();
     ps.preserve_fds = opts.preserve_fds;

@@ -216,6 +216,13 @@ void RunInit(InitConfig& cfg) {
     if (proc_fd < 0) Fail(cfg, "rootfs", Errno("open", "/proc/self/fd"));
   }
 
+  // The seccomp agent's socket is a host path: connect before pivot_root.
+  int seccomp_listener = -1;
+  if (spec.linux.seccomp) {
+    auto l = ConnectSeccompListener(*spec.linux.seccomp);
+    if (!l.ok()) Fail(cfg, "seccomp", l.status());
+    seccomp_listener = *l;
+  }
   INIT_CHECK("rootfs", PivotRoot(cfg, ctx.root_fd));
   close(ctx.root_fd);
   // Sysctls go in before /proc/sys turns read-only.
@@ -234,6 +241,8 @@ void RunInit(InitConfig& cfg) {
   ProcessStart ps;
   ps.process = &proc;
   ps.seccomp = spec.linux.seccomp ? &*spec.linux.seccomp : nullptr;
+  ps.seccomp_listener_fd = seccomp_listener;
+  if (seccomp_listener >= 0) ps.seccomp_state = OciStateJson(cfg.state, Status::kCreating);
   ps.sync = cfg.sync;
   ps.console_fd = cfg.console_fd;
   ps.mount_console = true;

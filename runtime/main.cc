@@ -9,6 +9,7 @@
 #include "runtime/cli/commands.h"
 #include "runtime/cli/flags.h"
 #include "runtime/log.h"
+#include "runtime/self_seal.h"
 
 namespace {
 
@@ -31,6 +32,12 @@ const Command kCommands[] = {
     {"delete", skiff::runtime::cli::CmdDelete, "delete a container and the resources it holds"},
     {"list", skiff::runtime::cli::CmdList, "list containers started by ocirun with the given root"},
     {"spec", skiff::runtime::cli::CmdSpec, "create a new specification file"},
+    {"update", skiff::runtime::cli::CmdUpdate, "update container resource constraints"},
+    {"pause", skiff::runtime::cli::CmdPause, "pause all processes inside the container"},
+    {"resume", skiff::runtime::cli::CmdResume, "resume all processes that have been previously paused"},
+    {"ps", skiff::runtime::cli::CmdPs, "ps displays the processes running inside a container"},
+    {"events", skiff::runtime::cli::CmdEvents, "display container events such as OOM notifications, cpu, memory, and IO usage statistics"},
+    {"features", skiff::runtime::cli::CmdFeatures, "show the enabled features"},
 };
 
 skiff::runtime::cli::FlagSet GlobalFlags() {
@@ -58,7 +65,7 @@ void Usage() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv, char** envp) {
   Args args(argv + 1, argv + argc);
   auto parsed = GlobalFlags().Parse(args, /*stop_at_positional=*/true);
   if (!parsed.ok()) {
@@ -67,10 +74,15 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (parsed->GetBool("version")) {
-    printf("ocirun version 0.1.0\nspec: 1.1.0\n");
+    printf("ocirun version %s\nspec: 1.1.0\n", skiff::runtime::cli::kVersion);
     return 0;
   }
   GlobalOptions g;
+  if (geteuid() != 0) {
+    // Rootless, as runc: state under $XDG_RUNTIME_DIR, which the user owns.
+    const char* xdg = getenv("XDG_RUNTIME_DIR");
+    g.root = xdg && *xdg ? absl::StrCat(xdg, "/ocirun") : absl::StrCat("/tmp/ocirun-", geteuid());
+  }
   g.root = parsed->Get("root", g.root);
   g.log = parsed->Get("log");
   g.log_format = parsed->Get("log-format", "text");
@@ -87,6 +99,15 @@ int main(int argc, char** argv) {
     return parsed->GetBool("help") ? 0 : 1;
   }
   const std::string& verb = parsed->positional[0];
+  if (verb == "create" || verb == "run" || verb == "exec") {
+    // These put processes into the container: they run from a sealed copy
+    // of ourselves (runtime/self_seal.h).
+    absl::Status st = skiff::runtime::EnsureSealedSelf(argv, envp);
+    if (!st.ok()) {
+      skiff::runtime::LogError(st.message());
+      return 1;
+    }
+  }
   Args rest(parsed->positional.begin() + 1, parsed->positional.end());
   for (const auto& c : kCommands)
     if (verb == c.name) return c.fn(g, rest);

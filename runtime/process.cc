@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstring>
 
 #include "absl/strings/match.h"
@@ -39,8 +40,10 @@ absl::Status ApplyRlimits(const Process& p) {
   for (const Rlimit& r : p.rlimits) {
     struct rlimit rl = {r.soft, r.hard};
     if (setrlimit(r.resource, &rl) != 0)
-      return Errno(absl::StrCat("setrlimit ", r.type, " soft=", r.soft, " hard=", r.hard),
-                   errno == EPERM ? "(raising a hard limit needs CAP_SYS_RESOURCE)" : "");
+      return ErrnoError(errno, absl::StrCat("setrlimit ", r.type, " soft=", r.soft, " hard=", r.hard,
+                                            errno == EPERM
+                                                ? " (raising a hard limit needs CAP_SYS_RESOURCE)"
+                                                : ""));
   }
   return absl::OkStatus();
 }
@@ -104,23 +107,33 @@ void StartProcess(ProcessStart& ps) {
   START_CHECK("process", ApplyRlimits(proc));
   if (chdir(proc.cwd.c_str()) != 0)
     FailStart(ps.sync, "process", Errno("chdir to process.cwd", proc.cwd));
+  // CVE-2024-21626: a cwd reached through one of our own fds
+  // (/proc/self/fd/N) would lie outside the container's root; the kernel
+  // then reports it as "(unreachable)/...".
+  char cwd[PATH_MAX];
+  if (!getcwd(cwd, sizeof cwd) || cwd[0] != '/')
+    FailStart(ps.sync, "process",
+              absl::PermissionDeniedError(absl::StrCat(
+                  "process.cwd `", proc.cwd, "` is outside the container's root filesystem")));
   START_CHECK("user", SwitchUser(proc));
 
   std::vector<std::string> env = ProcessEnv(proc);
   auto exe = ResolveExecutable(proc.args[0], env);
   if (!exe.ok()) FailStart(ps.sync, "exec", exe.status());
 
-  if (proc.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-    FailStart(ps.sync, "process", Errno("prctl PR_SET_NO_NEW_PRIVS"));
-  if (ps.seccomp) START_CHECK("seccomp", ApplySeccomp(*ps.seccomp));
-
   // Nothing but stdio and the preserved fds reaches the program
-  // (CVE-2024-21626): everything else closes at exec.
+  // (CVE-2024-21626): everything else closes at exec. Marked
+  // before seccomp, which may not allow close_range.
   for (int fd = 3; fd < 3 + ps.preserve_fds; ++fd) {
     int fl = fcntl(fd, F_GETFD);
     if (fl >= 0) fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
   }
   syscall(SYS_close_range, 3 + ps.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
+
+  if (proc.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    FailStart(ps.sync, "process", Errno("prctl PR_SET_NO_NEW_PRIVS"));
+  if (ps.seccomp)
+    START_CHECK("seccomp", ApplySeccomp(*ps.seccomp, {ps.seccomp_listener_fd, ps.seccomp_state}));
 
   // The process outlives the ocirun that started it: it must not die with it.
   prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);

@@ -19,6 +19,8 @@ namespace skiff::runtime {
 struct ProcessStart {
   const Process* process = nullptr;
   const nlohmann::json* seccomp = nullptr;  // linux.seccomp, or null
+  int seccomp_listener_fd = -1;             // ConnectSeccompListener's socket, or -1
+  nlohmann::json seccomp_state;             // OCI state for the seccomp agent
   SyncSocket* sync = nullptr;
   int console_fd = -1;         // connected --console-socket, or -1 (master goes over sync)
   bool mount_console = false;  // bind the pty on /dev/console (init only)

@@ -287,8 +287,14 @@ TEST(ParseSpecTest, FullConfig) {
   EXPECT_EQ(r.cpu->idle, 0);
   EXPECT_EQ(r.pids_limit, 32771);
   EXPECT_EQ(r.unified.at("io.max"), "8:0 rbps=1000");
-  // null and empty sections are not "unsupported"; real content is.
-  EXPECT_THAT(r.unsupported, ElementsAre("blockIO", "hugepageLimits"));
+  ASSERT_TRUE(r.block_io.has_value());
+  EXPECT_EQ(r.block_io->weight, 10);
+  ASSERT_EQ(r.hugepage_limits.size(), 1u);
+  EXPECT_EQ(r.hugepage_limits[0].page_size, "2MB");
+  EXPECT_EQ(r.hugepage_limits[0].limit, 9223372036854772000u);
+  EXPECT_FALSE(r.network.has_value());  // null
+  EXPECT_TRUE(r.rdma.empty());
+  EXPECT_TRUE(r.unsupported.empty());
 
   EXPECT_EQ(l.rootfs_propagation, "rslave");
   EXPECT_EQ(l.rootfs_propagation_flags, static_cast<unsigned long>(MS_SLAVE | MS_REC));
@@ -1106,6 +1112,69 @@ TEST(DefaultSpecTest, RootlessMatchesRuncSpecRootless) {
   EXPECT_EQ(s->mounts[5].flags,
             static_cast<unsigned long>(MS_BIND | MS_REC | MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY));
   EXPECT_EQ(s->mounts[2].data, "newinstance,ptmxmode=0666,mode=0620");
+}
+
+TEST(ParseResourcesJsonTest, AllSections) {
+  absl::StatusOr<Resources> r = ParseResourcesJson(R"({
+    "memory": {"limit": 67108864},
+    "blockIO": {"weight": 500, "leafWeight": 300,
+                "weightDevice": [{"major": 8, "minor": 0, "weight": 100}],
+                "throttleReadBpsDevice": [{"major": 8, "minor": 0, "rate": 1048576}],
+                "throttleWriteIOPSDevice": [{"major": 8, "minor": 16, "rate": 50}]},
+    "hugepageLimits": [{"pageSize": "1GB", "limit": 1073741824}],
+    "network": {"classID": 1048577, "priorities": [{"name": "eth0", "priority": 5}]},
+    "rdma": {"mlx5_1": {"hcaHandles": 3, "hcaObjects": 10000}}
+  })");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->memory->limit, 67108864);
+  ASSERT_TRUE(r->block_io.has_value());
+  EXPECT_EQ(r->block_io->weight, 500);
+  EXPECT_EQ(r->block_io->leaf_weight, 300);
+  ASSERT_EQ(r->block_io->weight_device.size(), 1u);
+  EXPECT_EQ(r->block_io->weight_device[0].major, 8);
+  EXPECT_EQ(r->block_io->weight_device[0].weight, 100);
+  EXPECT_FALSE(r->block_io->weight_device[0].leaf_weight.has_value());
+  ASSERT_EQ(r->block_io->throttle_read_bps.size(), 1u);
+  EXPECT_EQ(r->block_io->throttle_read_bps[0].rate, 1048576u);
+  ASSERT_EQ(r->block_io->throttle_write_iops.size(), 1u);
+  EXPECT_EQ(r->block_io->throttle_write_iops[0].minor, 16);
+  EXPECT_TRUE(r->block_io->throttle_write_bps.empty());
+  ASSERT_EQ(r->hugepage_limits.size(), 1u);
+  EXPECT_EQ(r->hugepage_limits[0].page_size, "1GB");
+  ASSERT_TRUE(r->network.has_value());
+  EXPECT_EQ(r->network->class_id, 1048577u);
+  ASSERT_EQ(r->network->priorities.size(), 1u);
+  EXPECT_EQ(r->network->priorities[0].name, "eth0");
+  EXPECT_EQ(r->network->priorities[0].priority, 5u);
+  ASSERT_EQ(r->rdma.count("mlx5_1"), 1u);
+  EXPECT_EQ(r->rdma.at("mlx5_1").hca_handles, 3u);
+  EXPECT_EQ(r->rdma.at("mlx5_1").hca_objects, 10000u);
+  EXPECT_TRUE(r->unsupported.empty());
+}
+
+TEST(ParseResourcesJsonTest, ErrorsNameTheField) {
+  EXPECT_EQ(ParseResourcesJson("[").status().message(),
+            "linux.resources: not a valid JSON object");
+  EXPECT_THAT(ParseResourcesJson(R"({"blockIO": {"weight": 70000}})").status().message(),
+              HasSubstr("linux.resources.blockIO.weight: must be an integer between 0 and 65535"));
+  EXPECT_THAT(
+      ParseResourcesJson(R"({"blockIO": {"throttleReadBpsDevice": [{"major": 8, "rate": 1}]}})")
+          .status()
+          .message(),
+      HasSubstr("linux.resources.blockIO.throttleReadBpsDevice[0].minor: required"));
+  EXPECT_THAT(ParseResourcesJson(R"({"hugepageLimits": [{"limit": 1}]})").status().message(),
+              HasSubstr("linux.resources.hugepageLimits[0].pageSize: required"));
+  EXPECT_THAT(
+      ParseResourcesJson(R"({"network": {"priorities": [{"name": "a b", "priority": 1}]}})")
+          .status()
+          .message(),
+      HasSubstr("linux.resources.network.priorities[0].name: invalid interface name"));
+  EXPECT_THAT(ParseResourcesJson(R"({"rdma": {"x": 1}})").status().message(),
+              HasSubstr("linux.resources.rdma[\"x\"]: must be an object"));
+  // Unknown sections are recorded for a warning, not an error.
+  absl::StatusOr<Resources> r = ParseResourcesJson(R"({"future": {"x": 1}})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_THAT(r->unsupported, ElementsAre("future"));
 }
 
 }  // namespace

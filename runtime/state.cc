@@ -8,11 +8,13 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/file_util.h"
 #include "common/status.h"
+#include "runtime/cgroups/cgroups.h"
 
 namespace skiff::runtime {
 
@@ -169,6 +171,11 @@ unsigned long long ProcessStartTime(pid_t pid) {
 Status CurrentStatus(const ContainerState& st, const StateDir& dir) {
   unsigned long long t = ProcessStartTime(st.pid);
   if (t == 0 || (st.pid_start_time && t != st.pid_start_time)) return Status::kStopped;
+  // Frozen wins over created, as in runc. Open() touches no cgroupfs; the
+  // check is one small read (freezer.state / cgroup.freeze).
+  if (std::unique_ptr<Cgroup> cg = Cgroup::Open(st.cgroup_path, st.id); cg && cg->IsFrozen()) {
+    return Status::kPaused;
+  }
   if (access(dir.fifo().c_str(), F_OK) == 0) return Status::kCreated;
   return Status::kRunning;
 }

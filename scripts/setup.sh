@@ -12,6 +12,10 @@ PACKAGES=(
   # test and benchmark tools: a static busybox for test rootfs, the peer
   # runtimes the suites and benchmarks compare against
   busybox-static runc crun iproute2 util-linux time hyperfine
+  # real clients driving ocirun (tests/clients): containerd with ctr and its
+  # runc v2 shim; podman with conmon (rootful, --network none: no netavark,
+  # slirp4netns or uidmap needed)
+  containerd podman conmon
 )
 
 missing=()

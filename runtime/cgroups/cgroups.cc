@@ -1,5 +1,6 @@
 #include "runtime/cgroups/cgroups.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -16,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/file_util.h"
 #include "common/status.h"
 #include "runtime/cgroups/internal.h"
@@ -206,6 +208,141 @@ bool NeedsCpu(const Resources& r) {
 
 bool NeedsCpuset(const Resources& r) {
   return r.cpu && (!r.cpu->cpus.empty() || !r.cpu->mems.empty());
+}
+
+bool NeedsBlkio(const Resources& r) {
+  if (!r.block_io) return false;
+  const BlockIoResources& b = *r.block_io;
+  return b.weight.value_or(0) != 0 || b.leaf_weight.value_or(0) != 0 ||
+         !b.weight_device.empty() || !b.throttle_read_bps.empty() ||
+         !b.throttle_write_bps.empty() || !b.throttle_read_iops.empty() ||
+         !b.throttle_write_iops.empty();
+}
+
+bool NeedsNetCls(const Resources& r) { return r.network && r.network->class_id.has_value(); }
+
+bool NeedsNetPrio(const Resources& r) { return r.network && !r.network->priorities.empty(); }
+
+Resources DropZeroFields(const Resources& in) {
+  Resources r = in;
+  auto drop = [](auto& opt) {
+    if (opt && *opt == 0) opt.reset();
+  };
+  if (r.memory) {
+    drop(r.memory->limit);
+    drop(r.memory->reservation);
+    drop(r.memory->swap);
+    drop(r.memory->kernel);
+    drop(r.memory->kernel_tcp);
+  }
+  if (r.cpu) {
+    drop(r.cpu->shares);
+    drop(r.cpu->quota);
+    drop(r.cpu->period);
+    drop(r.cpu->realtime_runtime);
+    drop(r.cpu->realtime_period);
+  }
+  drop(r.pids_limit);
+  if (r.block_io) {
+    drop(r.block_io->weight);
+    drop(r.block_io->leaf_weight);
+    for (WeightDevice& w : r.block_io->weight_device) {
+      drop(w.weight);
+      drop(w.leaf_weight);
+    }
+  }
+  return r;
+}
+
+std::string HugePageSizeName(uint64_t kb) {
+  static constexpr const char* kUnits[] = {"KB", "MB", "GB", "TB", "PB"};
+  size_t u = 0;
+  while (kb >= 1024 && kb % 1024 == 0 && u + 1 < std::size(kUnits)) {
+    kb /= 1024;
+    ++u;
+  }
+  return absl::StrCat(kb, kUnits[u]);
+}
+
+std::vector<std::string> HugePageSizes(const std::string& sysfs) {
+  std::vector<uint64_t> kbs;
+  if (DIR* d = opendir(sysfs.c_str())) {
+    while (struct dirent* e = readdir(d)) {
+      absl::string_view name = e->d_name;
+      uint64_t kb;
+      if (absl::ConsumePrefix(&name, "hugepages-") && absl::ConsumeSuffix(&name, "kB") &&
+          absl::SimpleAtoi(name, &kb)) {
+        kbs.push_back(kb);
+      }
+    }
+    closedir(d);
+  }
+  std::sort(kbs.begin(), kbs.end());
+  std::vector<std::string> out;
+  for (uint64_t kb : kbs) out.push_back(HugePageSizeName(kb));
+  return out;
+}
+
+absl::Status CheckHugePageSizes(const Resources& r, const std::vector<std::string>& sizes) {
+  for (size_t i = 0; i < r.hugepage_limits.size(); ++i) {
+    const std::string& size = r.hugepage_limits[i].page_size;
+    if (std::find(sizes.begin(), sizes.end(), size) == sizes.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "linux.resources.hugepageLimits[", i, "].pageSize: \"", size,
+          "\" is not a huge page size of this host (",
+          sizes.empty() ? std::string("it has none") : "it has " + absl::StrJoin(sizes, ", "),
+          ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string MajorMinor(int64_t major, int64_t minor) { return absl::StrCat(major, ":", minor); }
+
+std::string RdmaMaxLine(const std::string& device, const RdmaLimit& l) {
+  std::string line = device;
+  if (l.hca_handles) absl::StrAppend(&line, " hca_handle=", *l.hca_handles);
+  if (l.hca_objects) absl::StrAppend(&line, " hca_object=", *l.hca_objects);
+  return line;
+}
+
+absl::StatusOr<uint64_t> ReadUint(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  absl::string_view v = Trim(text);
+  if (v == "max") return UINT64_MAX;
+  uint64_t n;
+  if (absl::SimpleAtoi(v, &n)) return n;
+  // Negative values (v1 cpu.cfs_quota_us -1) read as 0: "no value".
+  int64_t i;
+  if (absl::SimpleAtoi(v, &i)) return 0;
+  return absl::InternalError(absl::StrCat("parse `", path, "`: \"", v, "\" is not a number"));
+}
+
+std::map<std::string, uint64_t> ParseKeyValues(absl::string_view text) {
+  std::map<std::string, uint64_t> out;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipWhitespace())) {
+    std::vector<absl::string_view> f = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    uint64_t v;
+    if (f.size() == 2 && absl::SimpleAtoi(f[1], &v)) out[std::string(f[0])] = v;
+  }
+  return out;
+}
+
+std::map<std::string, uint64_t> ReadKeyValues(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadFile(path);
+  return text.ok() ? ParseKeyValues(*text) : std::map<std::string, uint64_t>{};
+}
+
+bool PollUntil(const std::function<bool()>& done, int timeout_ms) {
+  long slept_us = 0, delay_us = 500;
+  while (!done()) {
+    if (slept_us >= timeout_ms * 1000L) return done();
+    struct timespec ts = {0, delay_us * 1000};
+    nanosleep(&ts, nullptr);
+    slept_us += delay_us;
+    delay_us = std::min(delay_us * 2, 20000L);
+  }
+  return true;
 }
 
 absl::string_view Trim(absl::string_view s) { return absl::StripAsciiWhitespace(s); }

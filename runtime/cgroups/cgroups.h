@@ -13,7 +13,10 @@
 //   RETURN_IF_ERROR(cg->Destroy());
 //
 // Hybrid hosts (v1 controllers plus an empty cgroup2 at <root>/unified) use
-// the v1 hierarchies, as runc does. Implementations: v1.h, v2.h.
+// the v1 hierarchies, as runc does. Implementations: v1.h, v2.h (limits,
+// freezer, OOM events), v1_stats.cc, v2_stats.cc; device rules on v2 are an
+// eBPF program (devices_bpf.h) built from the emulated v1 rules
+// (device_rules.h).
 
 #include <sys/types.h>
 
@@ -23,6 +26,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
 #include "runtime/spec.h"
 
 namespace skiff::runtime {
@@ -76,6 +80,44 @@ class Cgroup {
 
   // Whether the cgroup directory exists (on v1: in the first hierarchy).
   virtual bool Exists() const = 0;
+
+  // --- The following serve `ocirun update/pause/resume/ps/events`. ---
+
+  // Applies `resources` to the existing cgroup with runc's update semantics:
+  // only the fields that are set change, and a zero number means "unset"
+  // (pids.limit 0 included; -1 means unlimited). The controllers a field
+  // needs must exist; warnings as in Create().
+  virtual absl::Status Update(const Resources& resources, std::vector<std::string>* warnings) = 0;
+
+  // Freezes or thaws every process (v1 freezer.state, v2 cgroup.freeze),
+  // waiting until the kernel reports the new state. A freeze that does not
+  // complete is undone and reported.
+  virtual absl::Status SetFrozen(bool frozen) = 0;
+  // Whether the cgroup is frozen (v1 freezer.state FROZEN, v2 cgroup.freeze
+  // 1); false when it is gone. One small read.
+  virtual bool IsFrozen() const = 0;
+
+  // Usage counters in the JSON shape of runc's `events --stats` data (its
+  // types/events.go Stats): "cpu" {usage {total, percpu, kernel, user, ...},
+  // throttling}, "cpuset", "memory" {cache, usage, swap, kernel, kernelTCP
+  // {limit, usage, max, failcnt}, raw}, "pids" {current, limit}, "blkio",
+  // "hugetlb" {"2MB": {usage, max, failcnt}}. Zero numbers are left out as
+  // Go's omitempty does; controllers that are not there read as zero.
+  virtual absl::StatusOr<nlohmann::json> Stats() const = 0;
+
+  // Watches for OOM kills in the cgroup (runc's NotifyOOM).
+  class OomNotifier {
+   public:
+    virtual ~OomNotifier() = default;
+    // Turns readable (POLLIN) when something may have happened.
+    virtual int fd() const = 0;
+    // After fd() turned readable: how many OOM events happened since the
+    // last call (0 for a spurious wake-up).
+    virtual absl::StatusOr<uint64_t> Consume() = 0;
+  };
+  // v1: an eventfd registered through cgroup.event_control on
+  // memory.oom_control; v2: inotify on memory.events and its "oom_kill" count.
+  virtual absl::StatusOr<std::unique_ptr<OomNotifier>> NotifyOom() const = 0;
 };
 
 }  // namespace skiff::runtime

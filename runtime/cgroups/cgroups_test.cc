@@ -1,5 +1,8 @@
 #include "runtime/cgroups/cgroups.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -9,6 +12,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,6 +24,7 @@
 #include "common/file_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "runtime/cgroups/devices_bpf.h"
 #include "runtime/cgroups/internal.h"
 #include "runtime/cgroups/v1.h"
 #include "runtime/cgroups/v2.h"
@@ -492,12 +499,10 @@ class CgroupV2Test : public ::testing::Test {
 TEST_F(CgroupV2Test, MembershipOnly) {
   std::string path = NewPath("/ctr");
   Resources r;
-  r.devices = {Rule(false, "a", std::nullopt, std::nullopt, "rwm"),
-               Rule(true, "c", 10, 229, "rwm")};  // /dev/fuse: not a default
   std::vector<std::string> warnings;
   auto cg = CgroupV2::Create(root_, path, &r, &warnings);
   ASSERT_TRUE(cg.ok()) << cg.status();
-  EXPECT_THAT(warnings, ElementsAre("device cgroup rules are not enforced on cgroup v2 yet"));
+  EXPECT_THAT(warnings, ElementsAre());
   EXPECT_TRUE(IsDir(root_ + path));
 
   pid_t child = Sleeper();
@@ -542,6 +547,520 @@ TEST_F(CgroupV2Test, UnifiedWritesVerbatim) {
   auto cg = CgroupV2::Create(root_, path, &r, nullptr);
   ASSERT_TRUE(cg.ok()) << cg.status();
   EXPECT_EQ(Read(root_ + path + "/cgroup.max.descendants"), "5");
+  ASSERT_TRUE((*cg)->Destroy().ok());
+}
+
+// ---------------------------------------------------------------------------
+// update, freezer, stats, OOM events: pure parts.
+
+TEST(ConversionTest, BlkioWeightToIoWeight) {
+  EXPECT_EQ(BlkioWeightToIoWeight(0), 0u);
+  EXPECT_EQ(BlkioWeightToIoWeight(10), 1u);
+  EXPECT_EQ(BlkioWeightToIoWeight(500), 4950u);
+  EXPECT_EQ(BlkioWeightToIoWeight(1000), 10000u);
+  EXPECT_EQ(BlkioWeightToIoWeight(5), 1u);  // clamped, no underflow
+}
+
+TEST(HugePagesTest, SizeNames) {
+  using cgroups_internal::HugePageSizeName;
+  EXPECT_EQ(HugePageSizeName(64), "64KB");
+  EXPECT_EQ(HugePageSizeName(2048), "2MB");
+  EXPECT_EQ(HugePageSizeName(32768), "32MB");
+  EXPECT_EQ(HugePageSizeName(1048576), "1GB");
+  EXPECT_EQ(HugePageSizeName(16777216), "16GB");
+}
+
+TEST(HugePagesTest, UnknownSizeIsNamed) {
+  Resources r;
+  r.hugepage_limits = {{"2MB", 1 << 21}, {"3MB", 1}};
+  absl::Status st = cgroups_internal::CheckHugePageSizes(r, {"2MB", "1GB"});
+  EXPECT_EQ(st.message(),
+            "linux.resources.hugepageLimits[1].pageSize: \"3MB\" is not a huge page size of this "
+            "host (it has 2MB, 1GB)");
+  EXPECT_THAT(cgroups_internal::CheckHugePageSizes(r, {}).message(), HasSubstr("it has none"));
+}
+
+TEST(UpdateSemanticsTest, ZeroMeansUnset) {
+  Resources r;
+  r.memory.emplace();
+  r.memory->limit = 0;
+  r.memory->swap = -1;
+  r.memory->swappiness = 0;  // a real value
+  r.cpu.emplace();
+  r.cpu->shares = 0;
+  r.cpu->quota = 5000;
+  r.cpu->idle = 0;  // a real value
+  r.pids_limit = 0;
+  r.block_io.emplace();
+  r.block_io->weight = 0;
+  Resources d = cgroups_internal::DropZeroFields(r);
+  EXPECT_FALSE(d.memory->limit.has_value());
+  EXPECT_EQ(d.memory->swap, -1);
+  EXPECT_EQ(d.memory->swappiness, 0u);
+  EXPECT_FALSE(d.cpu->shares.has_value());
+  EXPECT_EQ(d.cpu->quota, 5000);
+  EXPECT_EQ(d.cpu->idle, 0);
+  EXPECT_FALSE(d.pids_limit.has_value());
+  EXPECT_FALSE(d.block_io->weight.has_value());
+}
+
+TEST(CgroupFilesTest, Parsers) {
+  using namespace cgroups_internal;  // NOLINT
+  EXPECT_EQ(RdmaMaxLine("mlx5_0", {3, 10}), "mlx5_0 hca_handle=3 hca_object=10");
+  EXPECT_EQ(RdmaMaxLine("mlx5_0", {std::nullopt, 10}), "mlx5_0 hca_object=10");
+  auto kv = ParseKeyValues("cache 4096\nrss 8192\nbad\nx y\n");
+  EXPECT_EQ(kv.size(), 2u);
+  EXPECT_EQ(kv["rss"], 8192u);
+  EXPECT_THAT(ParseCpuList("0-2,7\n"), ElementsAre(0, 1, 2, 7));
+  EXPECT_THAT(ParseCpuList(""), ElementsAre());
+  nlohmann::json e = ParseBlkioEntries("8:0 Read 4096\n8:0 Write 0\n8:16 123\nTotal 4096\n");
+  EXPECT_EQ(e, nlohmann::json::parse(R"([{"major":8,"op":"Read","value":4096},
+                                          {"major":8,"op":"Write"},
+                                          {"major":8,"minor":16,"value":123}])"));
+  EXPECT_EQ(MemoryEntryJson(100, 0, 0, 0), nlohmann::json::parse(R"({"limit":100,"failcnt":0})"));
+}
+
+TEST(CheckResourcesTest, NetworkIsV1Only) {
+  NetworkResources net;
+  net.class_id = 0x100001;
+  Resources r;
+  r.network = net;
+  EXPECT_EQ(CheckV2Resources(r).message(),
+            "linux.resources.network (net_cls classID, net_prio priorities) is not supported on "
+            "cgroup v2");
+  BlockIoResources bio;
+  bio.weight = 5;
+  Resources w;
+  w.block_io = bio;
+  EXPECT_EQ(CheckV2Resources(w).message(), "linux.resources.blockIO.weight: 5 is out of range 10-1000");
+  // On v1, a controller that is not mounted is named.
+  NetworkResources prio;
+  prio.priorities = {{"eth0", 5}};
+  Resources n;
+  n.network = prio;
+  EXPECT_EQ(CheckV1Resources(n, {}).message(),
+            "linux.resources.network.priorities needs the cgroup \"net_prio\" controller, which is "
+            "not mounted on this host");
+  Resources h;
+  h.hugepage_limits = {{"2MB", 1 << 21}};
+  EXPECT_THAT(CheckV1Resources(h, {}).message(), HasSubstr("\"hugetlb\" controller"));
+}
+
+// ---------------------------------------------------------------------------
+// update, freezer, stats, OOM events on the real cgroupfs.
+
+// A forked child that waits until Go() (so it can be moved into a cgroup
+// first), runs `fn` and exits with its result.
+class Child {
+ public:
+  explicit Child(std::function<int()> fn) {
+    int p[2];
+    if (pipe(p) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      close(p[1]);
+      char c;
+      if (read(p[0], &c, 1) != 1) _exit(100);
+      _exit(fn());
+    }
+    close(p[0]);
+    go_ = p[1];
+  }
+  ~Child() {
+    if (go_ >= 0) close(go_);
+    if (pid_ > 0 && !reaped_) Reap(pid_);
+  }
+  pid_t pid() const { return pid_; }
+  void Go() {
+    if (write(go_, "x", 1) != 1) ADD_FAILURE() << "cannot start the child";
+    close(go_);
+    go_ = -1;
+  }
+  // Exit status, or 128 + signal.
+  int Wait() {
+    int st = 0;
+    waitpid(pid_, &st, 0);
+    reaped_ = true;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int go_ = -1;
+  bool reaped_ = false;
+};
+
+int OpenDevNull() {
+  int fd = open("/dev/null", O_RDONLY);
+  if (fd < 0) return errno;
+  close(fd);
+  return 0;
+}
+
+// Faults in `bytes` of anonymous memory (volatile: the compiler may not
+// drop the writes), then sleeps until killed or, with `exit`, exits 0.
+int Touch(size_t bytes, bool exit) {
+  volatile char* p = static_cast<volatile char*>(malloc(bytes));
+  if (!p) return 99;
+  for (size_t i = 0; i < bytes; i += 4096) p[i] = 1;
+  if (exit) return 0;
+  for (;;) pause();
+}
+
+// "7:0" of the first block device, or "".
+std::string SomeBlockDevice() {
+  DIR* d = opendir("/sys/block");
+  if (!d) return "";
+  std::string out;
+  while (struct dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    out = Read(absl::StrCat("/sys/block/", e->d_name, "/dev"));
+    if (out.find(':') != std::string::npos) break;
+    out.clear();
+  }
+  closedir(d);
+  return out;
+}
+
+TEST_F(CgroupV1Test, UpdateChangesOnlyWhatIsGiven) {
+  std::string path = NewPath();
+  Resources r;
+  r.memory.emplace();
+  r.memory->limit = 64 << 20;
+  r.pids_limit = 32;
+  r.cpu.emplace();
+  r.cpu->shares = 512;
+  auto cg = Cgroup::Create(path, "x", &r, nullptr, kRoot);
+  ASSERT_TRUE(cg.ok()) << cg.status();
+
+  Resources u;
+  u.memory.emplace();
+  u.memory->limit = 128 << 20;
+  u.pids_limit = 0;  // runc: 0 leaves it alone
+  std::vector<std::string> warnings;
+  absl::Status st = (*cg)->Update(u, &warnings);
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(Read(Dir("memory") + path + "/memory.limit_in_bytes"), "134217728");
+  EXPECT_EQ(Read(Dir("pids") + path + "/pids.max"), "32");
+  EXPECT_EQ(Read(Dir("cpu") + path + "/cpu.shares"), "512");
+
+  Resources u2;
+  u2.pids_limit = -1;
+  u2.cpu.emplace();
+  u2.cpu->quota = 20000;
+  u2.cpu->period = 50000;
+  u2.memory.emplace();
+  u2.memory->reservation = 32 << 20;
+  u2.memory->kernel = 1 << 20;
+  ASSERT_TRUE((*cg)->Update(u2, &warnings).ok());
+  EXPECT_EQ(Read(Dir("pids") + path + "/pids.max"), "max");
+  EXPECT_EQ(Read(Dir("cpu") + path + "/cpu.cfs_quota_us"), "20000");
+  EXPECT_EQ(Read(Dir("cpu") + path + "/cpu.cfs_period_us"), "50000");
+  EXPECT_EQ(Read(Dir("cpu") + path + "/cpu.shares"), "512");
+  EXPECT_EQ(Read(Dir("memory") + path + "/memory.soft_limit_in_bytes"), "33554432");
+  EXPECT_EQ(Read(Dir("memory") + path + "/memory.limit_in_bytes"), "134217728");
+  EXPECT_THAT(warnings, ElementsAre(HasSubstr("memory.kernel is deprecated")));
+
+  // Errors name the field; unified is v2 only; a gone cgroup is NotFound.
+  Resources bad;
+  bad.cpu.emplace();
+  bad.cpu->cpus = "999";
+  EXPECT_THAT((*cg)->Update(bad, nullptr).message(), HasSubstr("linux.resources.cpu.cpus: write"));
+  Resources uni;
+  uni.unified["memory.high"] = "1";
+  EXPECT_THAT((*cg)->Update(uni, nullptr).message(), HasSubstr("requires cgroup v2"));
+  ASSERT_TRUE((*cg)->Destroy().ok());
+  EXPECT_TRUE(absl::IsNotFound((*cg)->Update(u, nullptr)));
+}
+
+TEST_F(CgroupV1Test, UpdateDevicesWritesOnlyTheDifference) {
+  std::string path = NewPath();
+  Resources r;
+  r.devices = {Rule(false, "a", std::nullopt, std::nullopt, "rwm"), Rule(true, "c", 1, 3, "rwm"),
+               Rule(true, "c", 1, 5, "rwm")};
+  auto cg = Cgroup::Create(path, "x", &r, nullptr, kRoot);
+  ASSERT_TRUE(cg.ok()) << cg.status();
+  Resources u;
+  u.devices = {Rule(false, "a", std::nullopt, std::nullopt, "rwm"), Rule(true, "c", 1, 3, "r"),
+               Rule(true, "c", 1, 7, "rwm")};
+  absl::Status st = (*cg)->Update(u, nullptr);
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_EQ(Read(Dir("devices") + path + "/devices.list"), "c 1:3 r\nc 1:7 rwm");
+  // Back to allow-all.
+  u.devices = {Rule(true, "a", std::nullopt, std::nullopt, "rwm")};
+  ASSERT_TRUE((*cg)->Update(u, nullptr).ok());
+  EXPECT_EQ(Read(Dir("devices") + path + "/devices.list"), "a *:* rwm");
+  ASSERT_TRUE((*cg)->Destroy().ok());
+}
+
+TEST_F(CgroupV1Test, BlockIo) {
+  if (Dir("blkio").empty()) GTEST_SKIP() << "blkio not mounted";
+  std::string dev = SomeBlockDevice();
+  if (dev.empty()) GTEST_SKIP() << "no block device in /sys/block";
+  int64_t major = std::stoll(dev.substr(0, dev.find(':')));
+  int64_t minor = std::stoll(dev.substr(dev.find(':') + 1));
+  std::string path = NewPath();
+  auto cg = Cgroup::Create(path, "x", nullptr, nullptr, kRoot);
+  ASSERT_TRUE(cg.ok()) << cg.status();
+  const std::string dir = Dir("blkio") + path;
+  Resources u;
+  u.block_io.emplace();
+  u.block_io->weight = 300;
+  u.block_io->leaf_weight = 200;
+  u.block_io->throttle_read_bps = {{major, minor, 1048576}};
+  u.block_io->throttle_write_iops = {{major, minor, 100}};
+  std::vector<std::string> warnings;
+  absl::Status st = (*cg)->Update(u, &warnings);
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_EQ(Read(dir + "/blkio.throttle.read_bps_device"), dev + " 1048576");
+  EXPECT_EQ(Read(dir + "/blkio.throttle.write_iops_device"), dev + " 100");
+  if (IsDir(dir) && access((dir + "/blkio.bfq.weight").c_str(), F_OK) == 0) {
+    EXPECT_THAT(Read(dir + "/blkio.bfq.weight"), HasSubstr("300"));
+  } else if (access((dir + "/blkio.weight").c_str(), F_OK) == 0) {
+    EXPECT_EQ(Read(dir + "/blkio.weight"), "300");
+  } else {
+    EXPECT_THAT(warnings, Contains(HasSubstr("blockIO.weight is not applied")));
+  }
+  if (access((dir + "/blkio.leaf_weight").c_str(), F_OK) != 0) {
+    EXPECT_THAT(warnings, Contains(HasSubstr("blockIO.leafWeight is not applied")));
+  }
+  // Rate 0 removes the limit.
+  u.block_io.emplace();
+  u.block_io->throttle_read_bps = {{major, minor, 0}};
+  ASSERT_TRUE((*cg)->Update(u, nullptr).ok());
+  EXPECT_EQ(Read(dir + "/blkio.throttle.read_bps_device"), "");
+  ASSERT_TRUE((*cg)->Destroy().ok());
+}
+
+TEST_F(CgroupV1Test, HugetlbAndNetworkNeedTheirControllers) {
+  std::string path = NewPath();
+  Resources h;
+  std::vector<std::string> sizes = cgroups_internal::HugePageSizes();
+  h.hugepage_limits = {{sizes.empty() ? "2MB" : sizes[0], 4 << 20}};
+  auto cg = Cgroup::Create(path, "x", &h, nullptr, kRoot);
+  if (Dir("hugetlb").empty()) {
+    ASSERT_FALSE(cg.ok());
+    EXPECT_EQ(cg.status().message(),
+              "linux.resources.hugepageLimits needs the cgroup \"hugetlb\" controller, which is "
+              "not mounted on this host");
+    EXPECT_FALSE(AnyExists(path));
+  } else if (!sizes.empty()) {
+    ASSERT_TRUE(cg.ok()) << cg.status();
+    EXPECT_EQ(Read(Dir("hugetlb") + path + "/hugetlb." + sizes[0] + ".limit_in_bytes"), "4194304");
+    ASSERT_TRUE((*cg)->Destroy().ok());
+  }
+  Resources n;
+  n.network.emplace();
+  n.network->class_id = 0x100001;
+  cg = Cgroup::Create(path, "x", &n, nullptr, kRoot);
+  if (Dir("net_cls").empty()) {
+    ASSERT_FALSE(cg.ok());
+    EXPECT_THAT(cg.status().message(),
+                HasSubstr("network.classID needs the cgroup \"net_cls\" controller"));
+  } else {
+    ASSERT_TRUE(cg.ok()) << cg.status();
+    EXPECT_EQ(Read(Dir("net_cls") + path + "/net_cls.classid"), "1048577");
+    ASSERT_TRUE((*cg)->Destroy().ok());
+  }
+}
+
+TEST_F(CgroupV1Test, FreezeAndThaw) {
+  if (Dir("freezer").empty()) GTEST_SKIP() << "freezer not mounted";
+  std::string path = NewPath();
+  auto cg = Cgroup::Create(path, "x", nullptr, nullptr, kRoot);
+  ASSERT_TRUE(cg.ok()) << cg.status();
+  pid_t child = Sleeper();
+  ASSERT_TRUE((*cg)->AddProcess(child).ok());
+  EXPECT_FALSE((*cg)->IsFrozen());
+  absl::Status st = (*cg)->SetFrozen(true);
+  EXPECT_TRUE(st.ok()) << st;
+  EXPECT_TRUE((*cg)->IsFrozen());
+  EXPECT_EQ(Read(Dir("freezer") + path + "/freezer.state"), "FROZEN");
+  // Open() of the saved path sees it too (what `ocirun state` does).
+  EXPECT_TRUE(Cgroup::Open(path, "x", kRoot)->IsFrozen());
+  st = (*cg)->SetFrozen(false);
+  EXPECT_TRUE(st.ok()) << st;
+  EXPECT_FALSE((*cg)->IsFrozen());
+  EXPECT_EQ(Read(Dir("freezer") + path + "/freezer.state"), "THAWED");
+  Reap(child);
+  ASSERT_TRUE((*cg)->Destroy().ok());
+  EXPECT_FALSE((*cg)->IsFrozen());  // gone
+}
+
+TEST_F(CgroupV1Test, StatsHaveRuncShape) {
+  std::string path = NewPath();
+  Resources r;
+  r.memory.emplace();
+  r.memory->limit = 64 << 20;
+  r.pids_limit = 20;
+  auto cg = Cgroup::Create(path, "x", &r, nullptr, kRoot);
+  ASSERT_TRUE(cg.ok()) << cg.status();
+  Child c([] { return Touch(8 << 20, /*exit=*/false); });
+  ASSERT_TRUE((*cg)->AddProcess(c.pid()).ok());
+  c.Go();
+  const std::string usage_file = Dir("memory") + path + "/memory.usage_in_bytes";
+  EXPECT_TRUE(cgroups_internal::PollUntil(
+      [&] { return std::stoull("0" + Read(usage_file)) >= (8u << 20); }, 5000));
+  absl::StatusOr<nlohmann::json> j = (*cg)->Stats();
+  ASSERT_TRUE(j.ok()) << j.status();
+  const nlohmann::json& s = *j;
+  EXPECT_GE(s["memory"]["usage"]["usage"].get<uint64_t>(), 8u << 20) << s.dump();
+  EXPECT_EQ(s["memory"]["usage"]["limit"], 64 << 20);
+  EXPECT_TRUE(s["memory"]["usage"].contains("failcnt"));
+  EXPECT_TRUE(s["memory"]["raw"].contains("rss") || s["memory"]["raw"].contains("anon"));
+  EXPECT_EQ(s["pids"]["current"], 1);
+  EXPECT_EQ(s["pids"]["limit"], 20);
+  EXPECT_TRUE(s["cpu"]["usage"].contains("kernel"));
+  EXPECT_TRUE(s["cpu"]["usage"].contains("user"));
+  EXPECT_TRUE(s["cpu"].contains("throttling"));
+  EXPECT_TRUE(s["blkio"].is_object());
+  EXPECT_TRUE(s["hugetlb"].is_object());
+  EXPECT_TRUE(s["cpuset"].contains("cpus"));
+  Reap(c.pid());
+  c.Wait();
+  ASSERT_TRUE((*cg)->Destroy().ok());
+  EXPECT_TRUE(absl::IsNotFound((*cg)->Stats().status()));
+}
+
+TEST_F(CgroupV1Test, OomEvents) {
+  std::string path = NewPath();
+  Resources r;
+  r.memory.emplace();
+  r.memory->limit = 16 << 20;
+  auto cg = Cgroup::Create(path, "x", &r, nullptr, kRoot);
+  ASSERT_TRUE(cg.ok()) << cg.status();
+  const std::string dir = Dir("memory") + path;
+  if (access((dir + "/memory.memsw.limit_in_bytes").c_str(), F_OK) == 0) {
+    // No swapping instead of the OOM kill.
+    ASSERT_TRUE(WriteFile(dir + "/memory.memsw.limit_in_bytes", "16777216").ok());
+  } else if (Read("/proc/swaps").find('\n') != std::string::npos) {
+    GTEST_SKIP() << "swap is on without swap accounting: the child would swap, not OOM";
+  }
+  absl::StatusOr<std::unique_ptr<Cgroup::OomNotifier>> oom = (*cg)->NotifyOom();
+  ASSERT_TRUE(oom.ok()) << oom.status();
+  Child c([] { return Touch(64 << 20, /*exit=*/true); });
+  ASSERT_TRUE((*cg)->AddProcess(c.pid()).ok());
+  c.Go();
+  EXPECT_EQ(c.Wait(), 128 + SIGKILL);
+  struct pollfd pfd = {(*oom)->fd(), POLLIN, 0};
+  ASSERT_EQ(poll(&pfd, 1, 5000), 1);
+  absl::StatusOr<uint64_t> n = (*oom)->Consume();
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_GE(*n, 1u);
+  ASSERT_TRUE((*cg)->Destroy().ok());
+}
+
+// The eBPF device filter, for real: a child in the cgroup opens /dev/null.
+TEST_F(CgroupV2Test, DeviceFilterDeniesAndAllows) {
+  std::string path = NewPath("/ctr");
+  Resources r;
+  r.devices = {Rule(false, "a", std::nullopt, std::nullopt, "rwm"), Rule(true, "c", 1, 5, "rwm")};
+  std::vector<std::string> warnings;
+  auto cg = CgroupV2::Create(root_, path, &r, &warnings);
+  if (!cg.ok() && absl::StrContains(cg.status().message(), "bpf(")) {
+    GTEST_SKIP() << "the kernel refuses the device program: " << cg.status();
+  }
+  ASSERT_TRUE(cg.ok()) << cg.status();
+  EXPECT_TRUE(warnings.empty());
+  absl::StatusOr<std::vector<uint32_t>> progs = AttachedDeviceFilters(root_ + path);
+  ASSERT_TRUE(progs.ok()) << progs.status();
+  EXPECT_EQ(progs->size(), 1u);
+  {
+    Child c(OpenDevNull);
+    ASSERT_TRUE((*cg)->AddProcess(c.pid()).ok());
+    c.Go();
+    EXPECT_EQ(c.Wait(), EPERM) << "open(/dev/null) in a cgroup that denies c 1:3";
+  }
+  // An update replaces the program: now /dev/null (read only) is allowed.
+  Resources u;
+  u.devices = {Rule(false, "a", std::nullopt, std::nullopt, "rwm"), Rule(true, "c", 1, 3, "r")};
+  absl::Status st = (*cg)->Update(u, nullptr);
+  ASSERT_TRUE(st.ok()) << st;
+  progs = AttachedDeviceFilters(root_ + path);
+  ASSERT_TRUE(progs.ok());
+  EXPECT_EQ(progs->size(), 1u) << "the old program stayed attached";
+  {
+    Child c(OpenDevNull);
+    ASSERT_TRUE((*cg)->AddProcess(c.pid()).ok());
+    c.Go();
+    EXPECT_EQ(c.Wait(), 0) << "open(/dev/null, O_RDONLY) with c 1:3 r allowed";
+  }
+  {
+    Child c([] {
+      int fd = open("/dev/null", O_WRONLY);
+      if (fd < 0) return errno;
+      close(fd);
+      return 0;
+    });
+    ASSERT_TRUE((*cg)->AddProcess(c.pid()).ok());
+    c.Go();
+    EXPECT_EQ(c.Wait(), EPERM) << "write access was not allowed";
+  }
+  ASSERT_TRUE((*cg)->Destroy().ok());
+}
+
+TEST_F(CgroupV2Test, FreezeAndThaw) {
+  std::string path = NewPath();
+  auto cg = CgroupV2::Create(root_, path, nullptr, nullptr);
+  ASSERT_TRUE(cg.ok()) << cg.status();
+  if (access((root_ + path + "/cgroup.freeze").c_str(), F_OK) != 0) {
+    GTEST_SKIP() << "no cgroup.freeze (kernel < 5.2)";
+  }
+  pid_t child = Sleeper();
+  ASSERT_TRUE((*cg)->AddProcess(child).ok());
+  absl::Status st = (*cg)->SetFrozen(true);
+  EXPECT_TRUE(st.ok()) << st;
+  EXPECT_TRUE((*cg)->IsFrozen());
+  EXPECT_THAT(Read(root_ + path + "/cgroup.events"), HasSubstr("frozen 1"));
+  st = (*cg)->SetFrozen(false);
+  EXPECT_TRUE(st.ok()) << st;
+  EXPECT_FALSE((*cg)->IsFrozen());
+  EXPECT_THAT(Read(root_ + path + "/cgroup.events"), HasSubstr("frozen 0"));
+  Reap(child);
+  ASSERT_TRUE((*cg)->Destroy().ok());
+}
+
+TEST_F(CgroupV2Test, HugetlbLimit) {
+  std::vector<std::string> sizes = cgroups_internal::HugePageSizes();
+  if (sizes.empty()) GTEST_SKIP() << "no huge page sizes";
+  if (!absl::StrContains(Read(root_ + "/cgroup.controllers"), "hugetlb")) {
+    GTEST_SKIP() << "no hugetlb controller in " << root_;
+  }
+  const std::string before = Read(root_ + "/cgroup.subtree_control");
+  std::string path = NewPath("/ctr");
+  Resources r;
+  r.hugepage_limits = {{sizes[0], 8 << 20}};
+  auto cg = CgroupV2::Create(root_, path, &r, nullptr);
+  ASSERT_TRUE(cg.ok()) << cg.status();
+  EXPECT_EQ(Read(root_ + path + "/hugetlb." + sizes[0] + ".max"), "8388608");
+  absl::StatusOr<nlohmann::json> j = (*cg)->Stats();
+  ASSERT_TRUE(j.ok()) << j.status();
+  EXPECT_TRUE((*j)["hugetlb"].contains(sizes[0])) << j->dump();
+  ASSERT_TRUE((*cg)->Destroy().ok());
+  rmdir((root_ + path.substr(0, path.rfind('/'))).c_str());
+  if (!absl::StrContains(before, "hugetlb")) {
+    (void)WriteFile(root_ + "/cgroup.subtree_control", "-hugetlb");
+  }
+}
+
+TEST_F(CgroupV2Test, StatsAndMissingControllers) {
+  std::string path = NewPath();
+  auto cg = CgroupV2::Create(root_, path, nullptr, nullptr);
+  ASSERT_TRUE(cg.ok()) << cg.status();
+  absl::StatusOr<nlohmann::json> j = (*cg)->Stats();
+  ASSERT_TRUE(j.ok()) << j.status();
+  for (const char* key : {"cpu", "cpuset", "memory", "pids", "blkio", "hugetlb"}) {
+    EXPECT_TRUE(j->contains(key)) << key << ": " << j->dump();
+  }
+  EXPECT_TRUE((*j)["cpu"]["usage"].contains("user"));
+  Resources n;
+  n.network.emplace();
+  n.network->class_id = 1;
+  EXPECT_THAT((*cg)->Update(n, nullptr).message(), HasSubstr("not supported on cgroup v2"));
+  if (!absl::StrContains(Read(root_ + "/cgroup.controllers"), "memory")) {
+    EXPECT_THAT((*cg)->NotifyOom().status().message(), HasSubstr("memory.events"));
+  }
   ASSERT_TRUE((*cg)->Destroy().ok());
 }
 

@@ -4,12 +4,16 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "nlohmann/json.hpp"
 #include "runtime/spec.h"
 
 namespace skiff::runtime::cgroups_internal {
@@ -55,6 +59,53 @@ void WarnUnsupported(const Resources& r, std::vector<std::string>* warnings);
 bool NeedsMemory(const Resources& r);
 bool NeedsCpu(const Resources& r);
 bool NeedsCpuset(const Resources& r);
+bool NeedsBlkio(const Resources& r);
+bool NeedsNetCls(const Resources& r);
+bool NeedsNetPrio(const Resources& r);
+
+// runc's update semantics: zero means "leave as is" for every numeric
+// field (pids.limit 0 included). Returns a copy with those fields unset.
+Resources DropZeroFields(const Resources& r);
+
+// The huge page sizes of this host, smallest first, named as the cgroup
+// files name them ("2MB", "1GB"), from <sysfs>/hugepages-<N>kB.
+std::vector<std::string> HugePageSizes(const std::string& sysfs = "/sys/kernel/mm/hugepages");
+// 2048 -> "2MB", 1048576 -> "1GB", 64 -> "64KB".
+std::string HugePageSizeName(uint64_t kb);
+// Every linux.resources.hugepageLimits[].pageSize must be one of `sizes`.
+absl::Status CheckHugePageSizes(const Resources& r, const std::vector<std::string>& sizes);
+
+// "8:0" for a device; blkio/io files take this form.
+std::string MajorMinor(int64_t major, int64_t minor);
+
+// The rdma.max line for one device: "mlx5_0 hca_handle=3 hca_object=max".
+std::string RdmaMaxLine(const std::string& device, const RdmaLimit& l);
+
+// A cgroup file holding one number ("max" reads as UINT64_MAX).
+absl::StatusOr<uint64_t> ReadUint(const std::string& path);
+// "key value" lines (memory.stat, cpu.stat) as a map; unparsable lines are skipped.
+std::map<std::string, uint64_t> ParseKeyValues(absl::string_view text);
+// ReadFile + ParseKeyValues; an empty map when the file is missing.
+std::map<std::string, uint64_t> ReadKeyValues(const std::string& path);
+// Polls `done` every few ms (backing off) until it is true or `timeout_ms`
+// passes; returns its last value.
+bool PollUntil(const std::function<bool()>& done, int timeout_ms);
+
+// --- Stats JSON (stats_json.cc): runc's types/events.go shapes. ---
+
+// Go's omitempty for a number: sets j[key] only when v is not zero.
+void SetNonZero(nlohmann::json& j, const char* key, uint64_t v);
+// Every top-level key of runc's Stats with its empty value.
+nlohmann::json EmptyStats();
+// {"limit": L, "usage": U, "max": M, "failcnt": F} (usage/max omitempty).
+nlohmann::json MemoryEntryJson(uint64_t limit, uint64_t usage, uint64_t max, uint64_t failcnt);
+// {"major", "minor", "op", "value"}, each omitempty.
+nlohmann::json BlkioEntryJson(uint64_t major, uint64_t minor, const std::string& op,
+                              uint64_t value);
+// v1 blkio files ("8:0 Read 4096" lines, a "Total" line) as entries.
+nlohmann::json ParseBlkioEntries(absl::string_view text);
+// "0-2,7" -> [0, 1, 2, 7]; bad parts are skipped.
+std::vector<uint64_t> ParseCpuList(absl::string_view text);
 
 // Trims whitespace (cgroupfs values end in '\n').
 absl::string_view Trim(absl::string_view s);

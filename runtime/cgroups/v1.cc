@@ -1,6 +1,7 @@
 #include "runtime/cgroups/v1.h"
 
 #include <fcntl.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include "common/file_util.h"
 #include "common/status.h"
 #include "common/unique_fd.h"
+#include "runtime/cgroups/device_rules.h"
 #include "runtime/cgroups/internal.h"
 
 namespace skiff::runtime {
@@ -30,39 +32,48 @@ std::string CgroupV1::Dir(absl::string_view controller) const {
   return "";
 }
 
+absl::Status CheckV1Resources(const Resources& r, const std::vector<V1Hierarchy>& hierarchies) {
+  if (!r.unified.empty()) {
+    return absl::InvalidArgumentError(
+        "linux.resources.unified requires cgroup v2; this host uses cgroup v1");
+  }
+  struct Need {
+    bool needed;
+    const char* controller;
+    const char* field;
+  };
+  const Need needs[] = {
+      {NeedsMemory(r), "memory", "memory"},
+      {NeedsCpu(r), "cpu", "cpu"},
+      {NeedsCpuset(r), "cpuset", "cpu.cpus/mems"},
+      {r.pids_limit.has_value(), "pids", "pids"},
+      {!r.devices.empty(), "devices", "devices"},
+      {NeedsBlkio(r), "blkio", "blockIO"},
+      {!r.hugepage_limits.empty(), "hugetlb", "hugepageLimits"},
+      {NeedsNetCls(r), "net_cls", "network.classID"},
+      {NeedsNetPrio(r), "net_prio", "network.priorities"},
+      {!r.rdma.empty(), "rdma", "rdma"},
+  };
+  for (const Need& n : needs) {
+    if (!n.needed) continue;
+    bool mounted = std::any_of(hierarchies.begin(), hierarchies.end(),
+                               [&](const V1Hierarchy& h) { return h.Has(n.controller); });
+    if (!mounted) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("linux.resources.", n.field, " needs the cgroup \"", n.controller,
+                       "\" controller, which is not mounted on this host"));
+    }
+  }
+  if (!r.hugepage_limits.empty()) RETURN_IF_ERROR(CheckHugePageSizes(r, HugePageSizes()));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<CgroupV1>> CgroupV1::Create(const std::string& path,
                                                            std::vector<V1Hierarchy> hierarchies,
                                                            const Resources* r,
                                                            std::vector<std::string>* warnings) {
   // Everything that can be checked without cgroupfs comes first.
-  if (r) {
-    if (!r->unified.empty()) {
-      return absl::InvalidArgumentError(
-          "linux.resources.unified requires cgroup v2; this host uses cgroup v1");
-    }
-    struct Need {
-      bool needed;
-      const char* controller;
-      const char* field;
-    };
-    const Need needs[] = {
-        {NeedsMemory(*r), "memory", "memory"},
-        {NeedsCpu(*r), "cpu", "cpu"},
-        {NeedsCpuset(*r), "cpuset", "cpu.cpus/mems"},
-        {r->pids_limit.has_value(), "pids", "pids"},
-        {!r->devices.empty(), "devices", "devices"},
-    };
-    for (const Need& n : needs) {
-      if (!n.needed) continue;
-      bool mounted = std::any_of(hierarchies.begin(), hierarchies.end(),
-                                 [&](const V1Hierarchy& h) { return h.Has(n.controller); });
-      if (!mounted) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("linux.resources.", n.field, " needs the cgroup \"", n.controller,
-                         "\" controller, which is not mounted on this host"));
-      }
-    }
-  }
+  if (r) RETURN_IF_ERROR(CheckV1Resources(*r, hierarchies));
   auto cg = std::make_unique<CgroupV1>(path, std::move(hierarchies));
   std::vector<std::string> created;
   absl::Status st = cg->Setup(r, warnings, &created);
@@ -71,6 +82,17 @@ absl::StatusOr<std::unique_ptr<CgroupV1>> CgroupV1::Create(const std::string& pa
     return st;
   }
   return cg;
+}
+
+absl::Status CgroupV1::Update(const Resources& in, std::vector<std::string>* warnings) {
+  const Resources r = DropZeroFields(in);
+  RETURN_IF_ERROR(CheckV1Resources(r, hierarchies_));
+  if (!Exists()) {
+    return absl::NotFoundError(
+        absl::StrCat("cgroup `", hierarchies_.empty() ? path_ : hierarchies_[0].mount + path_,
+                     "` does not exist"));
+  }
+  return Apply(r, std::vector<bool>(hierarchies_.size(), false), warnings);
 }
 
 absl::Status CgroupV1::Setup(const Resources* r, std::vector<std::string>* warnings,
@@ -158,7 +180,13 @@ absl::Status CgroupV1::Apply(const Resources& r, const std::vector<bool>& fresh,
       RETURN_IF_ERROR(SetFile(dir, "cpuset.mems", r.cpu->mems, "linux.resources.cpu.mems"));
     }
   }
-  if (!r.devices.empty()) RETURN_IF_ERROR(ApplyDevices(r.devices, Dir("devices")));
+  if (!r.devices.empty()) {
+    if (is_fresh("devices")) {
+      RETURN_IF_ERROR(ApplyDevices(r.devices, Dir("devices")));
+    } else {
+      RETURN_IF_ERROR(UpdateDevices(r.devices, Dir("devices")));
+    }
+  }
   if (r.memory && r.memory->kernel) {
     Warn(warnings, "linux.resources.memory.kernel is deprecated and not applied; ignoring");
   }
@@ -172,6 +200,122 @@ absl::Status CgroupV1::Apply(const Resources& r, const std::vector<bool>& fresh,
       std::string v = *r.pids_limit > 0 ? absl::StrCat(*r.pids_limit) : "max";
       RETURN_IF_ERROR(SetFile(Dir("pids"), "pids.max", v, "linux.resources.pids.limit"));
     }
+  }
+  if (r.block_io) RETURN_IF_ERROR(ApplyBlkio(*r.block_io, Dir("blkio"), warnings));
+  if (!r.hugepage_limits.empty()) RETURN_IF_ERROR(ApplyHugetlb(r.hugepage_limits, Dir("hugetlb")));
+  if (r.network) RETURN_IF_ERROR(ApplyNetwork(*r.network));
+  if (!r.rdma.empty()) RETURN_IF_ERROR(ApplyRdma(r.rdma, Dir("rdma")));
+  return absl::OkStatus();
+}
+
+namespace {
+
+bool FileExists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
+
+}  // namespace
+
+// Weights go to BFQ's files when the cgroup has them (blk-mq), else to
+// CFQ's; with neither (no weight-capable scheduler) a requested weight is
+// skipped with a warning, as runc does. Throttling is always there.
+absl::Status CgroupV1::ApplyBlkio(const BlockIoResources& b, const std::string& dir,
+                                  std::vector<std::string>* warnings) {
+  const bool bfq = FileExists(dir + "/blkio.bfq.weight");
+  const std::string weight_file = bfq ? "blkio.bfq.weight" : "blkio.weight";
+  const std::string weight_device_file = bfq ? "blkio.bfq.weight_device" : "blkio.weight_device";
+  auto missing = [&](const std::string& file, const char* field) {
+    if (FileExists(absl::StrCat(dir, "/", file))) return false;
+    Warn(warnings, absl::StrCat("linux.resources.blockIO.", field, " is not applied: `", dir, "/",
+                                file, "` does not exist (no CFQ/BFQ I/O scheduler); ignoring"));
+    return true;
+  };
+  if (uint16_t w = b.weight.value_or(0); w != 0 && !missing(weight_file, "weight")) {
+    RETURN_IF_ERROR(SetFile(dir, weight_file, absl::StrCat(w), "linux.resources.blockIO.weight"));
+  }
+  if (uint16_t w = b.leaf_weight.value_or(0); w != 0 && !missing("blkio.leaf_weight", "leafWeight")) {
+    RETURN_IF_ERROR(
+        SetFile(dir, "blkio.leaf_weight", absl::StrCat(w), "linux.resources.blockIO.leafWeight"));
+  }
+  bool weight_device_missing = false, leaf_device_missing = false;
+  for (size_t i = 0; i < b.weight_device.size(); ++i) {
+    const WeightDevice& d = b.weight_device[i];
+    std::string field = absl::StrCat("linux.resources.blockIO.weightDevice[", i, "]");
+    if (d.weight.value_or(0) != 0) {
+      if (!weight_device_missing) {
+        weight_device_missing = missing(weight_device_file, "weightDevice");
+      }
+      if (!weight_device_missing) {
+        RETURN_IF_ERROR(SetFile(dir, weight_device_file,
+                                absl::StrCat(MajorMinor(d.major, d.minor), " ", *d.weight),
+                                field + ".weight"));
+      }
+    }
+    if (d.leaf_weight.value_or(0) != 0) {
+      if (!leaf_device_missing) {
+        leaf_device_missing = missing("blkio.leaf_weight_device", "weightDevice[].leafWeight");
+      }
+      if (!leaf_device_missing) {
+        RETURN_IF_ERROR(SetFile(dir, "blkio.leaf_weight_device",
+                                absl::StrCat(MajorMinor(d.major, d.minor), " ", *d.leaf_weight),
+                                field + ".leafWeight"));
+      }
+    }
+  }
+  struct Throttle {
+    const std::vector<ThrottleDevice>* list;
+    const char* file;
+    const char* field;
+  };
+  const Throttle throttles[] = {
+      {&b.throttle_read_bps, "blkio.throttle.read_bps_device", "throttleReadBpsDevice"},
+      {&b.throttle_write_bps, "blkio.throttle.write_bps_device", "throttleWriteBpsDevice"},
+      {&b.throttle_read_iops, "blkio.throttle.read_iops_device", "throttleReadIOPSDevice"},
+      {&b.throttle_write_iops, "blkio.throttle.write_iops_device", "throttleWriteIOPSDevice"},
+  };
+  for (const Throttle& t : throttles) {
+    for (size_t i = 0; i < t.list->size(); ++i) {
+      const ThrottleDevice& d = (*t.list)[i];
+      RETURN_IF_ERROR(SetFile(dir, t.file, absl::StrCat(MajorMinor(d.major, d.minor), " ", d.rate),
+                              absl::StrCat("linux.resources.blockIO.", t.field, "[", i, "]")));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CgroupV1::ApplyHugetlb(const std::vector<HugepageLimit>& limits,
+                                    const std::string& dir) {
+  for (size_t i = 0; i < limits.size(); ++i) {
+    const HugepageLimit& l = limits[i];
+    std::string field = absl::StrCat("linux.resources.hugepageLimits[", i, "]");
+    std::string v = absl::StrCat(l.limit);
+    RETURN_IF_ERROR(
+        SetFile(dir, absl::StrCat("hugetlb.", l.page_size, ".limit_in_bytes"), v, field));
+    // Reservations too, where the kernel has them (5.7+), as runc does.
+    std::string rsvd = absl::StrCat("hugetlb.", l.page_size, ".rsvd.limit_in_bytes");
+    if (FileExists(absl::StrCat(dir, "/", rsvd))) RETURN_IF_ERROR(SetFile(dir, rsvd, v, field));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CgroupV1::ApplyNetwork(const NetworkResources& n) {
+  if (n.class_id) {
+    RETURN_IF_ERROR(SetFile(Dir("net_cls"), "net_cls.classid", absl::StrCat(*n.class_id),
+                            "linux.resources.network.classID"));
+  }
+  for (size_t i = 0; i < n.priorities.size(); ++i) {
+    const NetworkPriority& p = n.priorities[i];
+    RETURN_IF_ERROR(SetFile(Dir("net_prio"), "net_prio.ifpriomap",
+                            absl::StrCat(p.name, " ", p.priority),
+                            absl::StrCat("linux.resources.network.priorities[", i, "]")));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CgroupV1::ApplyRdma(const std::map<std::string, RdmaLimit>& rdma,
+                                 const std::string& dir) {
+  for (const auto& [device, limit] : rdma) {
+    if (!limit.hca_handles && !limit.hca_objects) continue;
+    RETURN_IF_ERROR(SetFile(dir, "rdma.max", RdmaMaxLine(device, limit),
+                            absl::StrCat("linux.resources.rdma[\"", device, "\"]")));
   }
   return absl::OkStatus();
 }
@@ -294,7 +438,9 @@ absl::Status CgroupV1::ApplyCpu(const CpuResources& c, const std::string& dir, b
                                 c.realtime_runtime.value_or(0),
                                 "linux.resources.cpu.realtimeRuntime"));
   if (c.idle && !(fresh && *c.idle == 0)) {
-    RETURN_IF_ERROR(SetFile(dir, "cpu.idle", absl::StrCat(*c.idle), "linux.resources.cpu.idle"));
+    absl::Status st = SetFile(dir, "cpu.idle", absl::StrCat(*c.idle), "linux.resources.cpu.idle");
+    // Kernels before 5.15 have no cpu.idle; "not idle" is what they do anyway.
+    if (!(absl::IsNotFound(st) && *c.idle == 0)) RETURN_IF_ERROR(st);
   }
   return absl::OkStatus();
 }
@@ -353,6 +499,100 @@ absl::Status CgroupV1::ApplyDevices(const std::vector<DeviceRule>& rules,
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status CgroupV1::UpdateDevices(const std::vector<DeviceRule>& rules,
+                                     const std::string& dir) {
+  ASSIGN_OR_RETURN(DeviceState to, EmulateDeviceRules(rules));
+  const std::string list_file = dir + "/devices.list";
+  ASSIGN_OR_RETURN(std::string list, ReadFile(list_file));
+  absl::StatusOr<DeviceState> from = ParseDevicesList(list);
+  if (!from.ok()) return Annotate(from.status(), absl::StrCat("parse `", list_file, "`"));
+  for (const DeviceWrite& w : DeviceTransition(*from, to)) {
+    RETURN_IF_ERROR(SetFile(dir, w.allow ? "devices.allow" : "devices.deny", w.line,
+                            "linux.resources.devices"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CgroupV1::SetFrozen(bool frozen) {
+  const std::string dir = Dir("freezer");
+  if (dir.empty()) {
+    return absl::FailedPreconditionError(
+        "pausing needs the cgroup \"freezer\" controller, which is not mounted on this host");
+  }
+  const std::string file = dir + "/freezer.state";
+  const char* want = frozen ? "FROZEN" : "THAWED";
+  std::string last;
+  auto reached = [&] {
+    absl::StatusOr<std::string> cur = ReadFile(file);
+    last = cur.ok() ? std::string(Trim(*cur)) : cur.status().ToString();
+    return last == want;
+  };
+  // Writing FROZEN again nudges tasks that were busy in the kernel (runc
+  // retries the same way); give up after a few seconds.
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    RETURN_IF_ERROR(SetFile(dir, "freezer.state", want, frozen ? "freezing cgroup" : "thawing cgroup"));
+    if (PollUntil(reached, 100)) return absl::OkStatus();
+  }
+  if (frozen) (void)WriteFile(file, "THAWED");
+  return absl::DeadlineExceededError(absl::StrCat(frozen ? "freezing" : "thawing", " `", file,
+                                                  "`: still \"", last, "\" after 5s"));
+}
+
+bool CgroupV1::IsFrozen() const {
+  const std::string dir = Dir("freezer");
+  if (dir.empty()) return false;
+  absl::StatusOr<std::string> s = ReadFile(dir + "/freezer.state");
+  return s.ok() && Trim(*s) == "FROZEN";
+}
+
+namespace {
+
+// An eventfd signalled for every OOM in a v1 memory cgroup (and once when
+// the cgroup is removed, which Consume() does not count).
+class V1OomNotifier final : public Cgroup::OomNotifier {
+ public:
+  V1OomNotifier(UniqueFd efd, std::string dir) : efd_(std::move(efd)), dir_(std::move(dir)) {}
+  int fd() const override { return efd_.get(); }
+  absl::StatusOr<uint64_t> Consume() override {
+    uint64_t n = 0;
+    ssize_t r;
+    do {
+      r = read(efd_.get(), &n, sizeof(n));
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) {
+      if (errno == EAGAIN) return 0;
+      return Errno("read OOM eventfd of", dir_);
+    }
+    // The eventfd fires when the cgroup goes away, too.
+    if (access((dir_ + "/memory.oom_control").c_str(), F_OK) != 0) return 0;
+    return n;
+  }
+
+ private:
+  UniqueFd efd_;
+  std::string dir_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Cgroup::OomNotifier>> CgroupV1::NotifyOom() const {
+  const std::string dir = Dir("memory");
+  if (dir.empty()) {
+    return absl::FailedPreconditionError(
+        "OOM events need the cgroup \"memory\" controller, which is not mounted on this host");
+  }
+  UniqueFd efd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!efd) return Errno("eventfd for OOM events of", dir);
+  const std::string oom_file = dir + "/memory.oom_control";
+  UniqueFd ofd(open(oom_file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!ofd) return Errno("open", oom_file);
+  RETURN_IF_ERROR(SetFile(dir, "cgroup.event_control",
+                          absl::StrCat(efd.get(), " ", ofd.get()), "registering for OOM events"));
+  // The registration lives as long as the eventfd; the control file's fd
+  // may go.
+  return std::unique_ptr<Cgroup::OomNotifier>(new V1OomNotifier(std::move(efd), dir));
 }
 
 absl::Status CgroupV1::AddProcess(pid_t pid) {

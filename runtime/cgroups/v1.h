@@ -4,6 +4,7 @@
 // hierarchy that carries the controller (cpu and cpuacct may be separate
 // mounts or one "cpu,cpuacct" mount).
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +41,11 @@ class CgroupV1 final : public Cgroup {
   absl::StatusOr<std::vector<pid_t>> Pids() const override;
   absl::Status Destroy() override;
   bool Exists() const override;
+  absl::Status Update(const Resources& r, std::vector<std::string>* warnings) override;
+  absl::Status SetFrozen(bool frozen) override;
+  bool IsFrozen() const override;
+  absl::StatusOr<nlohmann::json> Stats() const override;  // v1_stats.cc
+  absl::StatusOr<std::unique_ptr<OomNotifier>> NotifyOom() const override;
 
   // The container's directory in the hierarchy carrying `controller`
   // ("/sys/fs/cgroup/memory/ocirun/abc"), or "" when it is not mounted.
@@ -55,10 +61,21 @@ class CgroupV1 final : public Cgroup {
                            std::vector<std::string>* warnings);
   absl::Status ApplyCpu(const CpuResources& c, const std::string& dir, bool fresh);
   absl::Status ApplyDevices(const std::vector<DeviceRule>& rules, const std::string& dir);
+  // Writes only the difference to devices.list (update of a live cgroup).
+  absl::Status UpdateDevices(const std::vector<DeviceRule>& rules, const std::string& dir);
+  absl::Status ApplyBlkio(const BlockIoResources& b, const std::string& dir,
+                          std::vector<std::string>* warnings);
+  absl::Status ApplyHugetlb(const std::vector<HugepageLimit>& limits, const std::string& dir);
+  absl::Status ApplyNetwork(const NetworkResources& n);
+  absl::Status ApplyRdma(const std::map<std::string, RdmaLimit>& rdma, const std::string& dir);
 
   std::string path_;
   std::vector<V1Hierarchy> hierarchies_;
 };
+
+// What can be checked before touching cgroupfs: no `unified`, every needed
+// controller mounted in `hierarchies`, huge page sizes known.
+absl::Status CheckV1Resources(const Resources& r, const std::vector<V1Hierarchy>& hierarchies);
 
 // The devices.allow/devices.deny lines for one rule ("c 1:3 rwm"); type "a"
 // with wildcard numbers and full access is "a", otherwise it expands to c + b.

@@ -1,7 +1,7 @@
 #pragma once
 // cgroup v2: one directory below the unified root. Limits use runc's v1 -> v2
-// conversions so one config.json behaves alike on both. Device rules would
-// need an eBPF program and are not enforced yet (a warning says so).
+// conversions so one config.json behaves alike on both. Device rules become
+// an eBPF program attached to the directory (devices_bpf.h).
 
 #include <cstdint>
 #include <memory>
@@ -32,6 +32,11 @@ class CgroupV2 final : public Cgroup {
   absl::StatusOr<std::vector<pid_t>> Pids() const override;
   absl::Status Destroy() override;
   bool Exists() const override;
+  absl::Status Update(const Resources& r, std::vector<std::string>* warnings) override;
+  absl::Status SetFrozen(bool frozen) override;
+  bool IsFrozen() const override;
+  absl::StatusOr<nlohmann::json> Stats() const override;  // v2_stats.cc
+  absl::StatusOr<std::unique_ptr<OomNotifier>> NotifyOom() const override;
 
  private:
   // `needed`: controllers the config writes to; `fields`: the config field
@@ -42,6 +47,9 @@ class CgroupV2 final : public Cgroup {
   absl::Status EnableControllers(const std::vector<std::string>& needed,
                                  const std::vector<std::string>& fields, bool parent_existed);
   absl::Status Apply(const Resources& r, bool fresh, std::vector<std::string>* warnings);
+  absl::Status ApplyIo(const BlockIoResources& b, std::vector<std::string>* warnings);
+  absl::Status ApplyDevices(const std::vector<DeviceRule>& rules,
+                            std::vector<std::string>* warnings);
 
   std::string root_, path_, dir_;
 };
@@ -55,6 +63,14 @@ uint64_t CpuSharesToWeight(uint64_t shares);
 // unlimited memory with swap unset means unlimited swap. Errors when a swap
 // limit comes without a memory limit or is below it.
 absl::StatusOr<int64_t> MemorySwapToV2(int64_t swap, int64_t limit);
+
+// blkio.weight (10..1000) to io.weight (1..10000): 1 + (weight-10)*9999/990,
+// runc's conversion. 0 (unset) stays 0.
+uint64_t BlkioWeightToIoWeight(uint16_t weight);
+
+// Checks before touching cgroupfs: unified keys, network (v1 only), weight
+// ranges, huge page sizes.
+absl::Status CheckV2Resources(const Resources& r);
 
 // The cpu.max value for quota/period (0 = unset): "50000 100000",
 // "max 100000", "50000"; "" when both are unset.

@@ -17,6 +17,9 @@ struct GlobalOptions {
 
 using Args = std::vector<std::string>;
 
+// `ocirun --version` and `features`' io.skiff.ocirun.version.
+inline constexpr char kVersion[] = "0.1.0";
+
 int CmdCreate(const GlobalOptions& g, const Args& args);
 int CmdStart(const GlobalOptions& g, const Args& args);
 int CmdRun(const GlobalOptions& g, const Args& args);
@@ -26,5 +29,11 @@ int CmdDelete(const GlobalOptions& g, const Args& args);
 int CmdList(const GlobalOptions& g, const Args& args);
 int CmdSpec(const GlobalOptions& g, const Args& args);
 int CmdExec(const GlobalOptions& g, const Args& args);
+int CmdUpdate(const GlobalOptions& g, const Args& args);
+int CmdPause(const GlobalOptions& g, const Args& args);
+int CmdResume(const GlobalOptions& g, const Args& args);  // in pause.cc
+int CmdPs(const GlobalOptions& g, const Args& args);
+int CmdEvents(const GlobalOptions& g, const Args& args);
+int CmdFeatures(const GlobalOptions& g, const Args& args);
 
 }  // namespace skiff::runtime::cli

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
@@ -38,7 +39,8 @@ static void usage(void) {
           "  hostname | monotonic | boottime | ns NAME | cgroup\n"
           "  write PATH | read PATH | cat PATH | stat PATH | readlink PATH | exists PATH\n"
           "  statfs PATH | statfs-ro PATH | mountinfo | mountopts PATH\n"
-          "  forks N SECS | sleep SECS | exit N | segv | trap FILE | echo WORDS... | stderr WORDS...\n");
+          "  forks N SECS | sleep SECS | exit N | segv | trap FILE | echo WORDS... | stderr WORDS...\n"
+          "  syscall NAME|NR\n");
 }
 
 /* Prints the value of a "Key:\tvalue" line of /proc/self/status. */
@@ -496,6 +498,44 @@ static int run_one(int argc, char **argv) {
     if (f) {
       fprintf(f, "%d\n", (int)g_sig);
       fclose(f);
+    }
+    return 2;
+  }
+  if (!strcmp(cmd, "syscall")) {
+    /* Calls a syscall with all-zero arguments (harmless for these: clone3
+     * gets a null clone_args) and prints "ok" or the errno name (ENOSYS,
+     * EPERM, ...). NAME is one of the table, or a number. */
+    NEED_ARG();
+    static const struct {
+      const char *name;
+      long nr;
+    } kSyscalls[] = {
+      {"clone3", SYS_clone3},
+      {"getpid", SYS_getpid},
+      {"getppid", SYS_getppid},
+      {"getrandom", SYS_getrandom},
+      {"mkdirat", SYS_mkdirat},
+      {"personality", SYS_personality},
+      {"faccessat2", SYS_faccessat2},
+      {"pidfd_open", SYS_pidfd_open},
+    };
+    long nr = -1;
+    for (size_t i = 0; i < sizeof kSyscalls / sizeof kSyscalls[0]; i++)
+      if (!strcmp(kSyscalls[i].name, arg)) nr = kSyscalls[i].nr;
+    if (nr < 0) {
+      char *end;
+      nr = strtol(arg, &end, 10);
+      if (*arg == 0 || *end != 0 || nr < 0) {
+        fprintf(stderr, "ocitest syscall: unknown syscall %s\n", arg);
+        return -1;
+      }
+    }
+    long rc = syscall(nr, 0L, 0L, 0L, 0L, 0L, 0L);
+    if (rc < 0) {
+      const char *name = strerrorname_np(errno);
+      printf("%s\n", name ? name : strerror(errno));
+    } else {
+      printf("ok\n");
     }
     return 2;
   }
