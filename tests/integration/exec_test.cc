@@ -88,7 +88,12 @@ TEST_F(ExecTest, SameCgroupAndCapabilities) {
   std::vector<std::string> bnd = bundle_->config()["process"]["capabilities"]["bounding"];
   std::string m = CapMask(bnd);
   EXPECT_TRUE(Contains(r.out, "prm=" + m + " eff=" + m + " bnd=" + m)) << r.out;
-  EXPECT_TRUE(Contains(r.out, bundle_->cgroups_path())) << r.out;
+  // Inside a cgroup namespace both see "/": compare them with each other,
+  // and the init's host view with the configured path.
+  RunResult same = Exec({}, {"sh", "-c", "cmp /proc/self/cgroup /proc/1/cgroup && echo same"});
+  EXPECT_EQ(same.out, "same\n") << same.Describe();
+  EXPECT_TRUE(Contains(ReadFileOr("/proc/" + std::to_string(init_pid_) + "/cgroup"),
+                       bundle_->cgroups_path()));
 }
 
 TEST_F(ExecTest, ProcessJson) {
