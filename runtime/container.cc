@@ -160,10 +160,21 @@ absl::StatusOr<int> Create(const CreateOptions& opts, CreateMode mode) {
   Resources res = spec.linux.resources ? *spec.linux.resources : Resources();
   AddDefaultDeviceRules(spec, res);
   auto cg = Cgroup::Create(spec.linux.cgroups_path, opts.id, &res, &warnings);
-  if (!cg.ok()) return Annotate(cg.status(), "cgroup");
-  cgroup = std::move(*cg);
+  if (cg.ok()) {
+    cgroup = std::move(*cg);
+    state.cgroup_path = cgroup->path();
+  } else if (geteuid() != 0 && absl::IsPermissionDenied(cg.status())) {
+    // Rootless without a delegated (writable) cgroup: run without one, as
+    // runc does, and say what that costs.
+    if (spec.linux.resources &&
+        (spec.linux.resources->memory || spec.linux.resources->cpu ||
+         spec.linux.resources->pids_limit))
+      LogWarning(absl::StrCat("rootless: no writable cgroup (", cg.status().message(),
+                              "); linux.resources limits are not applied"));
+  } else {
+    return Annotate(cg.status(), "cgroup");
+  }
   for (const auto& w : warnings) LogWarning(w);
-  state.cgroup_path = cgroup->path();
 
   ASSIGN_OR_RETURN(NamespacePlan plan, PlanNamespaces(spec));
   RETURN_IF_ERROR(EnterParentSideNamespaces(spec, plan));
@@ -194,7 +205,7 @@ absl::StatusOr<int> Create(const CreateOptions& opts, CreateMode mode) {
   console.reset();
 
   if (plan.new_user) RETURN_IF_ERROR(WriteIdMappings(child, spec));
-  RETURN_IF_ERROR(Annotate(cgroup->AddProcess(child), "cgroup"));
+  if (cgroup) RETURN_IF_ERROR(Annotate(cgroup->AddProcess(child), "cgroup"));
   state.pid = child;
   SyncMsg go;
   go.type = SyncType::kGo;

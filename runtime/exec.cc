@@ -99,6 +99,15 @@ absl::StatusOr<int> Exec(const ExecOptions& opts, const Process& process) {
     ASSIGN_OR_RETURN(console, ConnectConsoleSocket(opts.console_socket));
   }
 
+  // Rootless: only inside the container's user namespace may we join its
+  // pid namespace, so the parent enters the user namespace first.
+  bool parent_joined_user = false;
+  if (geteuid() != 0 && child_ns[0]) {
+    if (setns(child_ns[0].get(), CLONE_NEWUSER) != 0)
+      return Errno("join the container's user namespace");
+    child_ns[0].reset();
+    parent_joined_user = true;
+  }
   if (pid_ns && setns(pid_ns.get(), CLONE_NEWPID) != 0) return Errno("join pid namespace");
   if (time_ns && setns(time_ns.get(), CLONE_NEWTIME) != 0) return Errno("join time namespace");
 
@@ -122,6 +131,8 @@ absl::StatusOr<int> Exec(const ExecOptions& opts, const Process& process) {
       if (!l.ok()) FailStart(&child_sync, "seccomp", l.status());
       seccomp_listener = *l;
     }
+    if (parent_joined_user && (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0))
+      FailStart(&child_sync, "namespaces", Errno("become root in the user namespace"));
     for (int i = 0; i < 6; ++i) {
       if (!child_ns[i]) continue;
       if (setns(child_ns[i].get(), kChildNs[i].flag) != 0)

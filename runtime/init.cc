@@ -140,13 +140,13 @@ absl::Status ApplySysctls(const Spec& spec) {
 void RunInit(InitConfig& cfg) {
   const Spec& spec = *cfg.spec;
   const Process& proc = *spec.process;
-  // Until execve, nothing in the container may open /proc/<init>/exe (our
-  // binary) or ptrace us.
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-
   auto go = cfg.sync->Recv();
   if (!go.ok() || go->type != SyncType::kGo) _exit(1);
+  // Until execve, nothing in the container may open /proc/<init>/exe or
+  // ptrace us. Not before kGo: an unprivileged parent writes our uid_map and
+  // gid_map, which /proc hands to root once we are not dumpable.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   cfg.state.pid = go->pid;
 
   if (cfg.join_fds[0] >= 0) {

@@ -1,10 +1,12 @@
 #include "runtime/mounts.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -200,10 +202,15 @@ absl::Status MountCgroups(const MountContext& ctx, const Mount& m, int dir_fd) {
     UniqueFd sub(openat(target_fd, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!sub) return Errno("open", absl::StrCat(m.destination, "/", name));
     std::string shown = absl::StrCat(m.destination, "/", name);
+    absl::Status fresh = absl::UnknownError("no cgroup namespace");
     if (ctx.new_cgroup_ns) {
-      RETURN_IF_ERROR(DoMount("cgroup", FdPath(sub.get()), "cgroup",
-                              flags | (m.flags & MS_RDONLY), h.options, shown));
-    } else {
+      fresh = DoMount("cgroup", FdPath(sub.get()), "cgroup", flags | (m.flags & MS_RDONLY),
+                      h.options, shown);
+      // In a user namespace the kernel refuses new v1 hierarchies: show the
+      // host's instead (bound read-only where asked), as runc does rootless.
+      if (!fresh.ok() && !ctx.new_user_ns) return fresh;
+    }
+    if (!fresh.ok()) {
       std::string src = absl::StrCat(h.mount_point, ctx.cgroup_path);
       if (access(src.c_str(), F_OK) != 0) src = h.mount_point;
       RETURN_IF_ERROR(DoMount(src.c_str(), FdPath(sub.get()), nullptr, MS_BIND | MS_REC, "",
@@ -222,6 +229,39 @@ absl::Status MountCgroups(const MountContext& ctx, const Mount& m, int dir_fd) {
   if (m.flags & MS_RDONLY)
     RETURN_IF_ERROR(DoMount(nullptr, FdPath(target_fd), nullptr,
                             MS_REMOUNT | MS_RDONLY | flags, "mode=755", m.destination));
+  return absl::OkStatus();
+}
+
+// After `mount -t proc` (or sysfs), the destination, reached again by its
+// path, must be that file system. If the rootfs had the target swapped
+// under us (a rename or symlink race through a volume shared with another
+// container), the mount sits somewhere else and the container's /proc would
+// be an ordinary directory: the later sysctl writes, masks and read-only
+// binds, all done through /proc paths, would then act on files the
+// container controls. One open and one fstatfs.
+absl::Status CheckMountedFs(int root_fd, const Mount& m) {
+  unsigned long want;
+  const char* name;
+  if (m.type == "proc") {
+    want = PROC_SUPER_MAGIC;
+    name = "procfs";
+  } else if (m.type == "sysfs") {
+    want = SYSFS_MAGIC;
+    name = "sysfs";
+  } else {
+    return absl::OkStatus();
+  }
+  std::string what = absl::StrCat("mount `", m.source.empty() ? m.type : m.source, "` on `",
+                                  m.destination, "`");
+  auto fd = OpenInRoot(root_fd, m.destination, TargetKind::kDir, /*create=*/false);
+  if (!fd.ok())
+    return Annotate(fd.status(),
+                    absl::StrCat(what, ": the target is gone after mounting (swapped during setup?)"));
+  struct statfs sf;
+  if (fstatfs(fd->get(), &sf) != 0) return Errno(absl::StrCat(what, ": statfs"), m.destination);
+  if (static_cast<unsigned long>(sf.f_type) != want)
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, ": the target is not ", name, " after mounting (swapped during setup?)"));
   return absl::OkStatus();
 }
 
@@ -271,6 +311,7 @@ absl::Status MountEntry(const MountContext& ctx, const Mount& m) {
       }
     }
     RETURN_IF_ERROR(st);
+    RETURN_IF_ERROR(CheckMountedFs(ctx.root_fd, m));
   }
   if (m.rec_attr_set || m.rec_attr_clr) {
     // "rro", "rnosuid", ...: applied to the whole mount tree at once.

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
@@ -67,14 +68,54 @@ absl::Status EnterParentSideNamespaces(const Spec& spec, NamespacePlan& plan) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// An unprivileged user may map only its own id itself; more needs the
+// setuid helpers newuidmap/newgidmap (package uidmap) and /etc/sub[ug]id.
+absl::Status MapWithHelper(const char* helper, pid_t pid, const std::vector<IdMapping>& maps,
+                           const absl::Status& direct_error) {
+  std::vector<std::string> args = {helper, std::to_string(pid)};
+  for (const auto& m : maps) {
+    args.push_back(std::to_string(m.container_id));
+    args.push_back(std::to_string(m.host_id));
+    args.push_back(std::to_string(m.size));
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t h = fork();
+  if (h < 0) return Errno("fork", helper);
+  if (h == 0) {
+    execvp(helper, argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(h, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(
+      direct_error.message(), "; ", helper,
+      WIFEXITED(status) && WEXITSTATUS(status) == 127 ? " is not installed (package uidmap)"
+                                                       : " failed (check /etc/subuid, /etc/subgid)"));
+}
+
+absl::Status WriteMap(pid_t pid, const char* file, const char* helper,
+                      const std::vector<IdMapping>& maps) {
+  absl::Status st = WriteFile(absl::StrCat("/proc/", pid, "/", file), FormatIdMap(maps));
+  if (st.ok() || geteuid() == 0) return st;
+  return MapWithHelper(helper, pid, maps, st);
+}
+
+}  // namespace
+
 absl::Status WriteIdMappings(pid_t pid, const Spec& spec) {
-  std::string base = absl::StrCat("/proc/", pid);
   if (!spec.linux.uid_mappings.empty())
-    RETURN_IF_ERROR(Annotate(WriteFile(base + "/uid_map", FormatIdMap(spec.linux.uid_mappings)),
+    RETURN_IF_ERROR(Annotate(WriteMap(pid, "uid_map", "newuidmap", spec.linux.uid_mappings),
                              "linux.uidMappings"));
-  if (geteuid() != 0) (void)WriteFile(base + "/setgroups", "deny");
+  // Unprivileged gid_map writes require setgroups to be denied first.
+  if (geteuid() != 0) (void)WriteFile(absl::StrCat("/proc/", pid, "/setgroups"), "deny");
   if (!spec.linux.gid_mappings.empty())
-    RETURN_IF_ERROR(Annotate(WriteFile(base + "/gid_map", FormatIdMap(spec.linux.gid_mappings)),
+    RETURN_IF_ERROR(Annotate(WriteMap(pid, "gid_map", "newgidmap", spec.linux.gid_mappings),
                              "linux.gidMappings"));
   return absl::OkStatus();
 }

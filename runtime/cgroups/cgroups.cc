@@ -437,6 +437,7 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(const std::string& cgroup
 
 std::unique_ptr<Cgroup> Cgroup::Open(const std::string& cgroups_path, const std::string& id,
                                      const std::string& cgroup_root) {
+  if (cgroups_path.empty()) return nullptr;  // a container without a cgroup (rootless)
   absl::StatusOr<std::string> path = ResolveCgroupPath(cgroups_path, id);
   if (!path.ok()) return nullptr;
   if (DetectCgroupMode(cgroup_root) == CgroupMode::kV2) {

