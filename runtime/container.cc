@@ -21,6 +21,7 @@
 #include "runtime/log.h"
 #include "runtime/namespaces.h"
 #include "runtime/seccomp.h"
+#include "runtime/self_seal.h"
 #include "runtime/terminal.h"
 
 namespace skiff::runtime {
@@ -113,6 +114,8 @@ absl::StatusOr<int> Create(const CreateOptions& opts, CreateMode mode) {
     for (const auto& name : spec.process->capabilities->unknown)
       LogWarning(absl::StrCat("process.capabilities: unknown capability \"", name,
                               "\" ignored"));
+
+  if (NeedsSealedSelf(spec, *spec.process)) RETURN_IF_ERROR(EnsureSealedSelf());
 
   StateDir dir(opts.root, opts.id);
   RETURN_IF_ERROR(dir.Create());

@@ -20,6 +20,7 @@
 #include "runtime/namespaces.h"
 #include "runtime/process.h"
 #include "runtime/seccomp.h"
+#include "runtime/self_seal.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
@@ -74,6 +75,7 @@ absl::StatusOr<int> Exec(const ExecOptions& opts, const Process& process) {
     return absl::InvalidArgumentError(
         "process.terminal is true with --detach: --console-socket is required");
   ASSIGN_OR_RETURN(Spec spec, SavedSpec(st));
+  if (NeedsSealedSelf(spec, process)) RETURN_IF_ERROR(EnsureSealedSelf());
 
   // A pidfd pins the init while we open its namespaces: if it died and its
   // pid was reused, the start time check below catches it.

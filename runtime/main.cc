@@ -99,15 +99,7 @@ int main(int argc, char** argv, char** envp) {
     return parsed->GetBool("help") ? 0 : 1;
   }
   const std::string& verb = parsed->positional[0];
-  if (verb == "create" || verb == "run" || verb == "exec") {
-    // These put processes into the container: they run from a sealed copy
-    // of ourselves (runtime/self_seal.h).
-    absl::Status st = skiff::runtime::EnsureSealedSelf(argv, envp);
-    if (!st.ok()) {
-      skiff::runtime::LogError(st.message());
-      return 1;
-    }
-  }
+  skiff::runtime::SetSelfArgs(argv, envp);
   Args rest(parsed->positional.begin() + 1, parsed->positional.end());
   for (const auto& c : kCommands)
     if (verb == c.name) return c.fn(g, rest);

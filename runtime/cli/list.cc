@@ -1,12 +1,29 @@
-#include <pwd.h>
 
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/file_util.h"
 #include "runtime/cli/common.h"
 #include "runtime/state.h"
 
 namespace skiff::runtime::cli {
+
+namespace {
+// The user's name from /etc/passwd, read directly: ocirun is linked
+// statically, where glibc's NSS lookups would need its shared libraries.
+std::string UserName(uid_t uid) {
+  auto passwd = ReadFile("/etc/passwd");
+  if (passwd.ok()) {
+    std::string want = absl::StrCat(uid);
+    for (absl::string_view line : absl::StrSplit(*passwd, '\n')) {
+      std::vector<absl::string_view> f = absl::StrSplit(line, ':');
+      if (f.size() >= 3 && f[2] == want) return std::string(f[0]);
+    }
+  }
+  return absl::StrCat("#", uid);
+}
+}  // namespace
 
 int CmdList(const GlobalOptions& g, const Args& args) {
   ParsedFlags f;
@@ -31,8 +48,7 @@ int CmdList(const GlobalOptions& g, const Args& args) {
       printf("%s\n", id.c_str());
       continue;
     }
-    struct passwd* pw = getpwuid(st->owner);
-    std::string owner = pw ? pw->pw_name : absl::StrCat("#", st->owner);
+    std::string owner = UserName(st->owner);
     pid_t pid = s == Status::kStopped ? 0 : st->pid;
     if (format == "json") {
       nlohmann::json j = OciStateJson(*st, s);
