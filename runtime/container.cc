@@ -207,6 +207,9 @@ absl::StatusOr<int> Create(const CreateOptions& opts, CreateMode mode) {
   child_sync.Close();
   console.reset();
 
+  LogDebug(absl::StrCat("container ", opts.id, ": init pid ", child, ", clone flags 0x",
+                        absl::Hex(plan.clone_flags), ", cgroup ",
+                        state.cgroup_path.empty() ? "(none)" : state.cgroup_path));
   if (plan.new_user) RETURN_IF_ERROR(WriteIdMappings(child, spec));
   if (cgroup) RETURN_IF_ERROR(Annotate(cgroup->AddProcess(child), "cgroup"));
   state.pid = child;
@@ -247,6 +250,7 @@ absl::StatusOr<int> Create(const CreateOptions& opts, CreateMode mode) {
     if (msg->type == SyncType::kReady) break;
   }
 
+  LogDebug(absl::StrCat("container ", opts.id, ": init ready"));
   state.pid_start_time = ProcessStartTime(child);
   RETURN_IF_ERROR(dir.Save(state));
   if (!opts.pid_file.empty())
@@ -314,6 +318,7 @@ absl::Status Start(const std::string& root, const std::string& id) {
   // "0" then EOF once the program is exec'd; "E<message>" if a
   // startContainer hook or the exec failed.
   unlink(dir.fifo().c_str());
+  LogDebug(absl::StrCat("container ", id, ": released init ", st.pid));
   fcntl(fifo.get(), F_SETFL, 0);
   std::string got;
   char buf[4096];

@@ -2,10 +2,9 @@
 // joined by path), user namespace mappings, time offsets, devices, cgroups
 // and resources, sysctl, maskedPaths, readonlyPaths, seccomp,
 // rootfsPropagation.
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <set>
 
 #include "gtest/gtest.h"
 #include "tests/conformance/conformance.h"

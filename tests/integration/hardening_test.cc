@@ -275,7 +275,9 @@ TEST_F(HardeningTest, Cve2019_5736_CreatedInitExeCannotBeOverwritten) {
   ASSERT_GE(lines.size(), 3u);
   // Before start: pid 1 runs from a memfd, not from a file on the host.
   EXPECT_EQ(lines[0].rfind("/memfd:", 0), 0u) << "readlink /proc/1/exe while created: " << lines[0];
-  if (IsOcirun()) EXPECT_TRUE(Contains(lines[0], "/memfd:ocirun")) << lines[0];
+  if (IsOcirun()) {
+    EXPECT_TRUE(Contains(lines[0], "/memfd:ocirun")) << lines[0];
+  }
   EXPECT_FALSE(Contains(lines[0], g_copy)) << lines[0];
   // The attempt got a handle (CAP_SYS_PTRACE) but never wrote.
   EXPECT_FALSE(Contains(lines[1], "WROTE")) << lines[1];
@@ -335,7 +337,9 @@ TEST_F(HardeningTest, Cve2019_5736_ExecProcessExeCannotBeOverwritten) {
     caught++;
     // What the container got hold of is an anonymous copy, not a host file.
     EXPECT_TRUE(Contains(l, "exe=/memfd:")) << l;
-    if (IsOcirun()) EXPECT_TRUE(Contains(l, "exe=/memfd:ocirun")) << l;
+    if (IsOcirun()) {
+      EXPECT_TRUE(Contains(l, "exe=/memfd:ocirun")) << l;
+    }
   }
   EXPECT_GE(caught, 1) << "the watcher never caught the runtime inside the container\n" << text;
 }
@@ -362,7 +366,9 @@ TEST_F(HardeningTest, Cve2019_5736_HostPidNamespaceRuntimeExeCannotBeOverwritten
     EXPECT_TRUE(Contains(er.out, "found=2") || Contains(er.out, "found=3"))
         << "expected the init and the exec process:\n" << er.out;
     for (const auto& l : SplitLines(er.out))
-      if (l.rfind("pid ", 0) == 0) EXPECT_TRUE(Contains(l, "exe=/memfd:")) << l;
+      if (l.rfind("pid ", 0) == 0) {
+        EXPECT_TRUE(Contains(l, "exe=/memfd:")) << l;
+      }
   }
   {
     Bundle b;
@@ -378,7 +384,9 @@ TEST_F(HardeningTest, Cve2019_5736_HostPidNamespaceRuntimeExeCannotBeOverwritten
     EXPECT_FALSE(Contains(rr.out, "found=0")) << "expected at least the `run` process:\n"
                                                << rr.out;
     for (const auto& l : SplitLines(rr.out))
-      if (l.rfind("pid ", 0) == 0) EXPECT_TRUE(Contains(l, "exe=/memfd:")) << l;
+      if (l.rfind("pid ", 0) == 0) {
+        EXPECT_TRUE(Contains(l, "exe=/memfd:")) << l;
+      }
   }
 }
 
