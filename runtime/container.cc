@@ -219,36 +219,20 @@ absl::StatusOr<int> Create(const CreateOptions& opts, CreateMode mode) {
   RETURN_IF_ERROR(parent_sync.Send(go));
 
   UniqueFd pty_master;
-  for (;;) {
-    UniqueFd passed;
-    auto msg = parent_sync.Recv(&passed);
-    if (!msg.ok()) {
-      int code = 0;
-      if (absl::IsUnavailable(msg.status())) {
-        int status = 0;
-        waitpid(child, &status, 0);
-        child = -1;
-        code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        return absl::InternalError(
-            absl::StrCat("container init exited before it was ready (status ", code, ")"));
-      }
-      return msg.status();
-    }
-    if (msg->type == SyncType::kError) return ErrorFromMsg(*msg);
-    if (msg->type == SyncType::kRunHooks) {
-      std::string sj = OciStateJson(state, Status::kCreating).dump();
-      absl::Status hs = RunHooks("prestart", spec.hooks.prestart, sj);
-      if (hs.ok()) hs = RunHooks("createRuntime", spec.hooks.create_runtime, sj);
-      if (!hs.ok()) return hs;
-      RETURN_IF_ERROR(parent_sync.Send(SyncType::kHooksDone));
-      continue;
-    }
-    if (msg->type == SyncType::kPty) {
-      pty_master = std::move(passed);
-      continue;
-    }
-    if (msg->type == SyncType::kReady) break;
+  absl::Status ready = parent_sync.AwaitReady(&pty_master, [&]() -> absl::Status {
+    std::string sj = OciStateJson(state, Status::kCreating).dump();
+    RETURN_IF_ERROR(RunHooks("prestart", spec.hooks.prestart, sj));
+    return RunHooks("createRuntime", spec.hooks.create_runtime, sj);
+  });
+  if (absl::IsUnavailable(ready)) {
+    int status = 0;
+    waitpid(child, &status, 0);
+    child = -1;
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return absl::InternalError(
+        absl::StrCat("container init exited before it was ready (status ", code, ")"));
   }
+  RETURN_IF_ERROR(ready);
 
   LogDebug(absl::StrCat("container ", opts.id, ": init ready"));
   state.pid_start_time = ProcessStartTime(child);

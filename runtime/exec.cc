@@ -176,18 +176,9 @@ absl::StatusOr<int> Exec(const ExecOptions& opts, const Process& process) {
   RETURN_IF_ERROR(parent_sync.Send(go));
 
   UniqueFd pty_master;
-  for (;;) {
-    UniqueFd passed;
-    auto msg = parent_sync.Recv(&passed);
-    if (!msg.ok()) {
-      if (absl::IsUnavailable(msg.status()))
-        return absl::InternalError("exec process exited before it was ready");
-      return msg.status();
-    }
-    if (msg->type == SyncType::kError) return ErrorFromMsg(*msg);
-    if (msg->type == SyncType::kPty) pty_master = std::move(passed);
-    if (msg->type == SyncType::kReady) break;
-  }
+  absl::Status ready = parent_sync.AwaitReady(&pty_master);
+  if (absl::IsUnavailable(ready)) return absl::InternalError("exec process exited before it was ready");
+  RETURN_IF_ERROR(ready);
   // The socket closes at execve; an error arrives otherwise.
   auto after = parent_sync.Recv();
   if (after.ok() && after->type == SyncType::kError) return ErrorFromMsg(*after);

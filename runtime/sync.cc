@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/fd_passing.h"
 #include "common/status.h"
 
 namespace skiff::runtime {
@@ -34,26 +35,7 @@ absl::Status SyncSocket::Send(SyncType type, int fd_to_pass) {
 }
 
 absl::Status SyncSocket::Send(const SyncMsg& msg, int fd_to_pass) {
-  struct iovec iov = {const_cast<SyncMsg*>(&msg), sizeof msg};
-  struct msghdr mh = {};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-  if (fd_to_pass >= 0) {
-    mh.msg_control = cbuf;
-    mh.msg_controllen = sizeof cbuf;
-    struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd_to_pass, sizeof(int));
-  }
-  ssize_t n;
-  do {
-    n = sendmsg(fd_.get(), &mh, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return Errno("send to init sync socket");
-  return absl::OkStatus();
+  return Annotate(SendWithFd(fd_.get(), &msg, sizeof msg, fd_to_pass), "init sync");
 }
 
 void SyncSocket::SendError(absl::string_view stage, absl::string_view op, absl::string_view path,
@@ -70,31 +52,10 @@ void SyncSocket::SendError(absl::string_view stage, absl::string_view op, absl::
 
 absl::StatusOr<SyncMsg> SyncSocket::Recv(UniqueFd* fd) {
   SyncMsg m;
-  struct iovec iov = {&m, sizeof m};
-  struct msghdr mh = {};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-  mh.msg_control = cbuf;
-  mh.msg_controllen = sizeof cbuf;
-  ssize_t n;
-  do {
-    n = recvmsg(fd_.get(), &mh, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return Errno("receive from init sync socket");
+  ASSIGN_OR_RETURN(size_t n, RecvWithFd(fd_.get(), &m, sizeof m, fd));
   if (n == 0) return absl::UnavailableError("peer closed");
-  if (static_cast<size_t>(n) != sizeof m)
+  if (n != sizeof m)
     return absl::InternalError(absl::StrCat("init sync: short message of ", n, " bytes"));
-  for (struct cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      int passed;
-      memcpy(&passed, CMSG_DATA(c), sizeof(int));
-      if (fd)
-        fd->reset(passed);
-      else
-        close(passed);
-    }
-  }
   return m;
 }
 
@@ -105,6 +66,29 @@ absl::Status SyncSocket::Expect(SyncType type, UniqueFd* fd) {
     return absl::InternalError(absl::StrCat("init sync: expected message ", static_cast<int>(type),
                                             ", got ", static_cast<int>(m.type)));
   return absl::OkStatus();
+}
+
+absl::Status SyncSocket::AwaitReady(UniqueFd* pty, const std::function<absl::Status()>& run_hooks) {
+  for (;;) {
+    UniqueFd passed;
+    ASSIGN_OR_RETURN(SyncMsg msg, Recv(&passed));
+    switch (msg.type) {
+      case SyncType::kError:
+        return ErrorFromMsg(msg);
+      case SyncType::kPty:
+        if (pty) *pty = std::move(passed);
+        break;
+      case SyncType::kRunHooks:
+        if (run_hooks) RETURN_IF_ERROR(run_hooks());
+        RETURN_IF_ERROR(Send(SyncType::kHooksDone));
+        break;
+      case SyncType::kReady:
+        return absl::OkStatus();
+      default:
+        return absl::InternalError(
+            absl::StrCat("init sync: unexpected message ", static_cast<int>(msg.type)));
+    }
+  }
 }
 
 absl::Status ErrorFromMsg(const SyncMsg& m) {

@@ -23,6 +23,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -72,6 +73,12 @@ class SyncSocket {
 
   // Receives and requires `type`; an Error message becomes its Status.
   absl::Status Expect(SyncType type, UniqueFd* fd = nullptr);
+
+  // The parent's side until the child is set up: reads messages until
+  // kReady. A pty master (kPty) lands in *pty; kRunHooks calls `run_hooks`
+  // (an error there is returned) and answers kHooksDone; kError becomes its
+  // Status; a closed socket is kUnavailable.
+  absl::Status AwaitReady(UniqueFd* pty, const std::function<absl::Status()>& run_hooks = {});
 
   int fd() const { return fd_.get(); }
   void Close() { fd_.reset(); }

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "common/fd_passing.h"
 #include "common/status.h"
 
 namespace skiff::runtime {
@@ -60,20 +61,7 @@ absl::StatusOr<UniqueFd> ConnectConsoleSocket(const std::string& path) {
 }
 
 absl::Status SendFd(int sock, int fd, const std::string& name) {
-  struct iovec iov = {const_cast<char*>(name.data()), name.size()};
-  struct msghdr mh = {};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-  mh.msg_control = cbuf;
-  mh.msg_controllen = sizeof cbuf;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0) return Errno("send pty master to console socket");
-  return absl::OkStatus();
+  return Annotate(SendWithFd(sock, name.data(), name.size(), fd), "console socket");
 }
 
 namespace {

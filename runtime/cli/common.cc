@@ -1,5 +1,7 @@
 #include "runtime/cli/common.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -27,6 +29,12 @@ bool ParseOrUsage(const char* verb, const char* usage_line, const char* descript
   }
   *out = std::move(*parsed);
   return true;
+}
+
+std::string AbsolutePath(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  char cwd[4096];
+  return getcwd(cwd, sizeof cwd) ? absl::StrCat(cwd, "/", path) : path;
 }
 
 int Fail(const absl::Status& st) {

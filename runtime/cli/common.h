@@ -21,6 +21,10 @@ bool ParseOrUsage(const char* verb, const char* usage_line, const char* descript
 // Logs the error (stderr and --log) and returns 1.
 int Fail(const absl::Status& st);
 
+// `path` made absolute against the current directory (for --pid-file,
+// which is written after ocirun may have changed directory).
+std::string AbsolutePath(const std::string& path);
+
 // Requires exactly one positional argument, the container id.
 bool OneId(const char* verb, const ParsedFlags& f, std::string* id, int* exit_code);
 

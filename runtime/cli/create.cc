@@ -24,11 +24,7 @@ absl::StatusOr<CreateOptions> CreateOptionsFrom(const GlobalOptions& g, const Pa
   o.id = id;
   o.bundle = f.Get("bundle", ".");
   o.console_socket = f.Get("console-socket");
-  o.pid_file = f.Get("pid-file");
-  if (!o.pid_file.empty() && o.pid_file[0] != '/') {
-    char cwd[4096];
-    if (getcwd(cwd, sizeof cwd)) o.pid_file = std::string(cwd) + "/" + o.pid_file;
-  }
+  o.pid_file = AbsolutePath(f.Get("pid-file"));
   o.no_pivot = f.GetBool("no-pivot");
   o.no_new_keyring = f.GetBool("no-new-keyring");
   if (f.Has("preserve-fds") && (!absl::SimpleAtoi(f.Get("preserve-fds"), &o.preserve_fds) ||

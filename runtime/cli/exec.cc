@@ -95,11 +95,7 @@ int CmdExec(const GlobalOptions& g, const Args& args) {
   o.root = g.root;
   o.id = f.positional[0];
   o.console_socket = f.Get("console-socket");
-  o.pid_file = f.Get("pid-file");
-  if (!o.pid_file.empty() && o.pid_file[0] != '/') {
-    char cwd[4096];
-    if (getcwd(cwd, sizeof cwd)) o.pid_file = std::string(cwd) + "/" + o.pid_file;
-  }
+  o.pid_file = AbsolutePath(f.Get("pid-file"));
   o.detach = f.GetBool("detach");
   o.ignore_paused = f.GetBool("ignore-paused");
   if (f.Has("preserve-fds") &&
