@@ -119,21 +119,6 @@ absl::StatusOr<int> Create(const CreateOptions& opts, CreateMode mode) {
 
   StateDir dir(opts.root, opts.id);
   RETURN_IF_ERROR(dir.Create());
-  // Everything below is undone on failure, newest first.
-  bool ok = false;
-  pid_t child = -1;
-  std::unique_ptr<Cgroup> cgroup;
-  absl::Cleanup undo = [&] {
-    if (ok) return;
-    if (child > 0) {
-      kill(child, SIGKILL);
-      while (waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
-      }
-    }
-    if (cgroup) (void)cgroup->Destroy();
-    (void)dir.Remove();
-  };
-
   ContainerState state;
   state.id = opts.id;
   state.bundle = bundle;
@@ -144,6 +129,28 @@ absl::StatusOr<int> Create(const CreateOptions& opts, CreateMode mode) {
   state.annotations = spec.annotations;
   state.own_pid_ns = spec.HasNewNamespace(CLONE_NEWPID);
   state.config_json = *config_text;
+
+  // Everything below is undone on failure, newest first.
+  bool ok = false;
+  pid_t child = -1;
+  std::unique_ptr<Cgroup> cgroup;
+  bool cloned = false;
+  absl::Cleanup undo = [&] {
+    if (ok) return;
+    if (child > 0) {
+      kill(child, SIGKILL);
+      while (waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
+    if (cgroup) (void)cgroup->Destroy();
+    (void)dir.Remove();
+    // A create that failed once the container existed still ends its
+    // lifecycle: the poststop hooks run (spec: "continue at step 12").
+    if (cloned)
+      RunHooksWarnOnly("poststop", spec.hooks.poststop,
+                       OciStateJson(state, Status::kStopped).dump());
+  };
+
 
   UniqueFd fifo;
   if (mode == CreateMode::kCreate) {
@@ -196,10 +203,12 @@ absl::StatusOr<int> Create(const CreateOptions& opts, CreateMode mode) {
   init.no_new_keyring = opts.no_new_keyring;
   init.preserve_fds = opts.preserve_fds;
   for (int i = 0; i < 6; ++i) init.join_fds[i] = plan.join[i].get();
+  init.joined_user = plan.joined_user;
 
   child = static_cast<pid_t>(
       syscall(SYS_clone, plan.clone_flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
   if (child < 0) return Errno("clone container init");
+  if (child > 0) cloned = true;
   if (child == 0) {
     parent_sync.Close();
     RunInit(init);
@@ -252,12 +261,8 @@ absl::StatusOr<int> Create(const CreateOptions& opts, CreateMode mode) {
   auto after = parent_sync.Recv();
   if (after.ok() && after->type == SyncType::kError) return ErrorFromMsg(*after);
   parent_sync.Close();
-  if (!spec.hooks.poststart.empty()) {
-    absl::Status hs = RunHooks("poststart", spec.hooks.poststart,
-                               OciStateJson(state, Status::kRunning).dump());
-    if (!hs.ok()) return hs;
-  }
   ok = true;
+  RunHooksWarnOnly("poststart", spec.hooks.poststart, OciStateJson(state, Status::kRunning).dump());
   if (mode == CreateMode::kRunDetached) return 0;
 
   g_child = child;
@@ -319,10 +324,8 @@ absl::Status Start(const std::string& root, const std::string& id) {
     return absl::FailedPreconditionError(
         absl::StrCat("start container `", id, "`: ", got.substr(1)));
   auto spec = SavedSpec(st);
-  if (spec.ok() && !spec->hooks.poststart.empty()) {
-    RETURN_IF_ERROR(RunHooks("poststart", spec->hooks.poststart,
-                             OciStateJson(st, Status::kRunning).dump()));
-  }
+  if (spec.ok())
+    RunHooksWarnOnly("poststart", spec->hooks.poststart, OciStateJson(st, Status::kRunning).dump());
   return absl::OkStatus();
 }
 
@@ -335,12 +338,8 @@ absl::Status Cleanup(const StateDir& dir, const ContainerState& st) {
   }
   auto spec = SavedSpec(st);
   RETURN_IF_ERROR(dir.Remove());
-  if (spec.ok() && !spec->hooks.poststop.empty()) {
-    // Poststop failures are logged, not fatal: the container is gone.
-    absl::Status hs = RunHooks("poststop", spec->hooks.poststop,
-                               OciStateJson(st, Status::kStopped).dump());
-    if (!hs.ok()) LogWarning(hs.message());
-  }
+  if (spec.ok())
+    RunHooksWarnOnly("poststop", spec->hooks.poststop, OciStateJson(st, Status::kStopped).dump());
   return result;
 }
 

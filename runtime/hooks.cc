@@ -14,6 +14,7 @@
 #include "absl/strings/strip.h"
 #include "common/status.h"
 #include "common/unique_fd.h"
+#include "runtime/log.h"
 
 namespace skiff::runtime {
 
@@ -118,6 +119,14 @@ absl::Status RunHooks(const char* kind, const std::vector<Hook>& hooks,
                       const std::string& state_json) {
   for (const Hook& h : hooks) RETURN_IF_ERROR(RunHook(kind, h, state_json));
   return absl::OkStatus();
+}
+
+void RunHooksWarnOnly(const char* kind, const std::vector<Hook>& hooks,
+                      const std::string& state_json) {
+  for (const Hook& h : hooks) {
+    absl::Status st = RunHook(kind, h, state_json);
+    if (!st.ok()) LogWarning(st.message());
+  }
 }
 
 }  // namespace skiff::runtime

@@ -15,4 +15,9 @@ namespace skiff::runtime {
 absl::Status RunHooks(const char* kind, const std::vector<Hook>& hooks,
                       const std::string& state_json);
 
+// For poststart and poststop, whose failures the spec makes warnings: runs
+// every hook, logging each failure as a warning, and never fails.
+void RunHooksWarnOnly(const char* kind, const std::vector<Hook>& hooks,
+                      const std::string& state_json);
+
 }  // namespace skiff::runtime

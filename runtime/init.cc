@@ -60,14 +60,15 @@ bool BindMountsDev(const Spec& spec) {
 
 absl::Status PrepareRoot(const InitConfig& cfg, MountContext& ctx) {
   const Spec& spec = *cfg.spec;
-  unsigned long prop = spec.linux.rootfs_propagation_flags
-                           ? spec.linux.rootfs_propagation_flags
-                           : (MS_SLAVE | MS_REC);
-  // The rootfs' parent must not be shared for pivot_root; rslave keeps host
-  // mounts flowing in but nothing of ours flowing out.
-  if (mount(nullptr, "/", nullptr, (prop & ~MS_SHARED) | MS_REC | (prop & MS_SHARED ? MS_SLAVE : 0),
-            nullptr) != 0)
-    return Errno("make / rslave");
+  // The rootfs' parent must not be shared for pivot_root: rslave keeps host
+  // mounts flowing in but nothing of ours flowing out; a config asking for
+  // private or unbindable starts from rprivate. linux.rootfsPropagation
+  // itself is applied to the new / after pivot_root (an unbindable tree
+  // could not be bind-mounted here).
+  unsigned long prop = spec.linux.rootfs_propagation_flags;
+  unsigned long start = (prop & (MS_PRIVATE | MS_UNBINDABLE)) ? MS_PRIVATE : MS_SLAVE;
+  if (mount(nullptr, "/", nullptr, start | MS_REC, nullptr) != 0)
+    return Errno(start == MS_PRIVATE ? "make / rprivate" : "make / rslave");
   if (mount(spec.root.path.c_str(), spec.root.path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
     return Errno("bind mount rootfs", spec.root.path);
   ctx.root_fd = open(spec.root.path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -152,7 +153,7 @@ void RunInit(InitConfig& cfg) {
   if (cfg.join_fds[0] >= 0) {
     if (setns(cfg.join_fds[0], CLONE_NEWUSER) != 0) Fail(cfg, "namespaces", Errno("join user namespace"));
   }
-  if (spec.HasNewNamespace(CLONE_NEWUSER) || cfg.join_fds[0] >= 0) {
+  if (spec.HasNewNamespace(CLONE_NEWUSER) || cfg.join_fds[0] >= 0 || cfg.joined_user) {
     if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0)
       Fail(cfg, "namespaces", Errno("become root in the user namespace"),
            "map container uid 0 and gid 0 in linux.uidMappings/gidMappings");
@@ -179,7 +180,7 @@ void RunInit(InitConfig& cfg) {
 
   umask(0);
   MountContext ctx;
-  ctx.new_user_ns = spec.HasNewNamespace(CLONE_NEWUSER) || cfg.join_fds[0] >= 0;
+  ctx.new_user_ns = spec.HasNewNamespace(CLONE_NEWUSER) || cfg.join_fds[0] >= 0 || cfg.joined_user;
   ctx.new_cgroup_ns = spec.HasNewNamespace(CLONE_NEWCGROUP);
   ctx.new_net_ns = spec.HasNewNamespace(CLONE_NEWNET);
   ctx.cgroup_path = cfg.state.cgroup_path;

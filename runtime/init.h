@@ -23,6 +23,7 @@ struct InitConfig {
   bool no_new_keyring = false;
   int preserve_fds = 0;
   int join_fds[8] = {-1, -1, -1, -1, -1, -1, -1, -1};  // namespaces to setns, by type
+  bool joined_user = false;      // the parent already entered linux.namespaces' user path
 };
 
 [[noreturn]] void RunInit(InitConfig& cfg);

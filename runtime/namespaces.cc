@@ -42,6 +42,14 @@ absl::StatusOr<NamespacePlan> PlanNamespaces(const Spec& spec) {
 }
 
 absl::Status EnterParentSideNamespaces(const Spec& spec, NamespacePlan& plan) {
+  // Joining a user namespace by path: the namespaces clone() creates must
+  // belong to it, so we enter it before cloning (the init inherits it).
+  if (plan.join[0]) {
+    if (setns(plan.join[0].get(), CLONE_NEWUSER) != 0)
+      return Errno("join user namespace", spec.FindNamespace("user")->path);
+    plan.join[0].reset();
+    plan.joined_user = true;
+  }
   if (plan.join_pid && setns(plan.join_pid.get(), CLONE_NEWPID) != 0)
     return Errno("join pid namespace", spec.FindNamespace("pid")->path);
   if (plan.join_time && setns(plan.join_time.get(), CLONE_NEWTIME) != 0)

@@ -31,14 +31,16 @@ struct NamespacePlan {
   bool new_cgroup = false;    // unshared by the init once it is in its cgroup
   bool new_user = false;
   bool new_time = false;
+  bool joined_user = false;   // the parent entered linux.namespaces' user path
   UniqueFd join[6];           // by kJoinOrder index
   UniqueFd join_pid, join_time;
 };
 
 absl::StatusOr<NamespacePlan> PlanNamespaces(const Spec& spec);
 
-// In the parent, before clone: enter/create the pid and time namespaces
-// the init is born into.
+// In the parent, before clone: enter a user namespace given by path (so the
+// new namespaces belong to it), and enter/create the pid and time
+// namespaces the init is born into.
 absl::Status EnterParentSideNamespaces(const Spec& spec, NamespacePlan& plan);
 
 // In the parent, after clone: writes /proc/<pid>/{uid_map,setgroups,gid_map}.

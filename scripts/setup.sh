@@ -9,6 +9,8 @@ PACKAGES=(
   # libraries
   libabsl-dev libgrpc++-dev libprotobuf-dev libseccomp-dev libcap-dev
   libgoogle-glog-dev libgflags-dev libgtest-dev libgmock-dev nlohmann-json3-dev
+  # skiffd: image and layer tars (gzip, zstd), sha256, metadata
+  libarchive-dev libssl-dev libzstd-dev libsqlite3-dev
   # test and benchmark tools: a static busybox for test rootfs, the peer
   # runtimes the suites and benchmarks compare against
   busybox-static runc crun iproute2 util-linux time hyperfine

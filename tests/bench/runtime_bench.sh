@@ -5,11 +5,13 @@
 # every runtime that is installed:
 #   run      N sequential `run` of /bin/true (unique id each, private --root)
 #   cycle    N `create` + `start` + `delete --force` of /bin/true
+#   exec     N sequential `exec ID /bin/true` into one running container
+#            (its process: /bin/sleep), started and deleted outside the timing
 #   rss      peak RSS of one `run` (GNU time's %M: the largest process of
 #            the runtime's tree as wait4 reports it), median of 5
 # Times are taken with bash's $EPOCHREALTIME (no fork per sample). Each of
 # `run` and `cycle` is done in B batches (default 3), the runtimes taking
-# turns batch by batch; a batch's figure is its wall time / N.
+# turns batch by batch; a batch's figure is its wall time / N. `exec` too.
 #
 # Every batch runs in a private mount namespace where the empty cgroup2 tree
 # of this hybrid host (/sys/fs/cgroup/unified) is unmounted: crun 1.8 refuses
@@ -36,6 +38,13 @@ if [[ ${1:-} == --batch ]]; then
   mode=$2 bin=$3 root=$4 bundle=$5 prefix=$6 n=$7 out=$8 err=$9
   umount /sys/fs/cgroup/unified 2>/dev/null || true
   : >"$out"
+  if [[ $mode == exec ]]; then
+    # One running container (the sleep bundle next to BUNDLE) to exec into.
+    target=$prefix-target
+    "$bin" --root "$root" run --detach --bundle "$bundle-sleep" "$target" </dev/null >/dev/null 2>>"$err" ||
+      { echo "run --detach $target failed" >>"$err"; exit 1; }
+    trap '"$bin" --root "$root" delete --force "$target" </dev/null >/dev/null 2>&1' EXIT
+  fi
   start=$EPOCHREALTIME
   for ((i = 1; i <= n; i++)); do
     id=$prefix-$i
@@ -53,6 +62,10 @@ if [[ ${1:-} == --batch ]]; then
               </dev/null >/dev/null 2>&1; exit 1; }
         "$bin" --root "$root" delete --force "$id" </dev/null >/dev/null 2>>"$err" ||
           { echo "delete $id failed" >>"$err"; exit 1; }
+        ;;
+      exec)
+        "$bin" --root "$root" exec "$target" /bin/true </dev/null >/dev/null 2>>"$err" ||
+          { echo "exec $target failed" >>"$err"; exit 1; }
         ;;
       rss)
         /usr/bin/time -f %M -a -o "$out" "$bin" --root "$root" run --bundle "$bundle" "$id" \
@@ -157,6 +170,12 @@ sed -z -i -e 's/"terminal": *true/"terminal": false/' \
   -e 's|"args": *\[[^]]*\]|"args": ["/bin/true"]|' "$BUNDLE/config.json"
 grep -q '"/bin/true"' "$BUNDLE/config.json" && grep -q '"terminal": *false' "$BUNDLE/config.json" ||
   { echo "runtime_bench: could not set args and terminal in config.json" >&2; exit 1; }
+# The container `exec` goes into: same rootfs, args [/bin/sleep 3600].
+mkdir -p "$BUNDLE-sleep"
+sed -z -e 's|"args": *\[[^]]*\]|"args": ["/bin/sleep", "3600"]|' \
+  -e "s|\"path\": *\"rootfs\"|\"path\": \"$BUNDLE/rootfs\"|" "$BUNDLE/config.json" >"$BUNDLE-sleep/config.json"
+grep -q '"/bin/sleep"' "$BUNDLE-sleep/config.json" && grep -q "\"$BUNDLE/rootfs\"" "$BUNDLE-sleep/config.json" ||
+  { echo "runtime_bench: could not write the sleep bundle's config.json" >&2; exit 1; }
 
 # One batch of MODE for RT; prints nothing, leaves samples in $WORK.
 batch() {  # batch RT MODE B COUNT
@@ -209,17 +228,17 @@ progress() { [[ -t 2 ]] && printf '\r  %-40s\r' "$1" >&2; return 0; }
 # bundle is reported and dropped.
 OK=""
 for rt in $RUNTIMES; do
-  if batch "$rt" run 0 2 && batch "$rt" cycle 0 1; then
+  if batch "$rt" run 0 2 && batch "$rt" cycle 0 1 && batch "$rt" exec 0 2; then
     OK+="$rt "
   else
-    echo "  $rt $(version "$rt"): cannot run the bundle: $(grep -v '^\(run\|create\|start\|delete\) ' "$WORK/$rt.err" | head -1)" >&2
+    echo "  $rt $(version "$rt"): cannot run the bundle: $(grep -v '^\(run\|create\|start\|delete\|exec\) ' "$WORK/$rt.err" | head -1)" >&2
   fi
   rm -f "$WORK/$rt".*.0
 done
 [[ -n $OK ]] || { echo "runtime_bench: no runtime could run the bundle" >&2; exit 1; }
 
 for ((b = 1; b <= BATCHES; b++)); do
-  for mode in run cycle; do
+  for mode in run cycle exec; do
     for rt in $OK; do
       progress "batch $b/$BATCHES: $mode $rt"
       batch "$rt" "$mode" "$b" "$N" || { progress ""; echo "runtime_bench: $rt $mode failed: $(tail -2 "$WORK/$rt.err" | tr '\n' ' ')" >&2; exit 1; }
@@ -234,28 +253,31 @@ if ((HAVE_TIME)); then
 fi
 progress ""
 
-declare -A RUN CYC RSS
+declare -A RUN CYC EXE RSS
 echo
-printf '%-8s %-10s %17s %23s %9s\n' "" "" "run ms" "create+start+delete ms" "peak RSS"
-printf '%-8s %-10s %8s %8s %11s %11s %9s\n' runtime version batch median batch median KB
+printf '%-8s %-10s %17s %23s %17s %9s\n' "" "" "run ms" "create+start+delete ms" "exec ms" "peak RSS"
+printf '%-8s %-10s %8s %8s %11s %11s %8s %8s %9s\n' runtime version batch median batch median batch median KB
 for rt in $OK; do
   RUN[$rt]=$(batch_ms "$rt" run)
   CYC[$rt]=$(batch_ms "$rt" cycle)
+  EXE[$rt]=$(batch_ms "$rt" exec)
   RSS[$rt]=n/a
   ((HAVE_TIME)) && RSS[$rt]=$(median "$WORK/$rt".rss.1)
-  printf '%-8s %-10s %8.1f %8.1f %11.1f %11.1f %9s\n' "$rt" "$(version "$rt")" \
+  printf '%-8s %-10s %8.1f %8.1f %11.1f %11.1f %8.1f %8.1f %9s\n' "$rt" "$(version "$rt")" \
     "${RUN[$rt]}" "$(median "$WORK/$rt".run.* | awk '{print $1/1000}')" \
-    "${CYC[$rt]}" "$(median "$WORK/$rt".cycle.* | awk '{print $1/1000}')" "${RSS[$rt]}"
+    "${CYC[$rt]}" "$(median "$WORK/$rt".cycle.* | awk '{print $1/1000}')" \
+    "${EXE[$rt]}" "$(median "$WORK/$rt".exec.* | awk '{print $1/1000}')" "${RSS[$rt]}"
 done
 echo "  batch = median over $BATCHES batches of (batch wall time / $N); median = over all $((BATCHES * N)) samples"
-echo "  mean over all samples, ms:$(for rt in $OK; do printf ' %s %.1f / %.1f;' "$rt" \
-  "$(mean "$WORK/$rt".run.* | awk '{print $1/1000}')" "$(mean "$WORK/$rt".cycle.* | awk '{print $1/1000}')"; done) (run / create+start+delete)"
+echo "  mean over all samples, ms:$(for rt in $OK; do printf ' %s %.1f / %.1f / %.1f;' "$rt" \
+  "$(mean "$WORK/$rt".run.* | awk '{print $1/1000}')" "$(mean "$WORK/$rt".cycle.* | awk '{print $1/1000}')" \
+  "$(mean "$WORK/$rt".exec.* | awk '{print $1/1000}')"; done) (run / create+start+delete / exec)"
 
 if [[ " $OK " == *" ocirun "* ]]; then
   ratio() { [[ $1 == n/a || $2 == n/a ]] && { echo n/a; return; }; awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.1fx", a/b; else print "n/a"}'; }
   echo
   for rt in $OK; do
     [[ $rt == ocirun ]] && continue
-    echo "  $rt/ocirun = run $(ratio "${RUN[$rt]}" "${RUN[ocirun]}"), create+start+delete $(ratio "${CYC[$rt]}" "${CYC[ocirun]}"), peak RSS $(ratio "${RSS[$rt]}" "${RSS[ocirun]}")"
+    echo "  $rt/ocirun = run $(ratio "${RUN[$rt]}" "${RUN[ocirun]}"), create+start+delete $(ratio "${CYC[$rt]}" "${CYC[ocirun]}"), exec $(ratio "${EXE[$rt]}" "${EXE[ocirun]}"), peak RSS $(ratio "${RSS[$rt]}" "${RSS[ocirun]}")"
   done
 fi

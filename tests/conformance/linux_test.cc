@@ -3,8 +3,11 @@
 // and resources, sysctl, maskedPaths, readonlyPaths, seccomp,
 // rootfsPropagation.
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <set>
 
 #include "gtest/gtest.h"
 #include "tests/conformance/conformance.h"
@@ -50,7 +53,9 @@ class LinuxNamespaces : public ConformanceTest {
     EXPECT_EQ(out[0], holder.link()) << "the container is not in the " << type
                                      << " namespace at " << holder.path();
     EXPECT_NE(out[0], OwnNamespace(name));
-    if (type == "pid") EXPECT_NE(out[1], "1") << "the holder is pid 1 of that namespace";
+    if (type == "pid") {
+      EXPECT_NE(out[1], "1") << "the holder is pid 1 of that namespace";
+    }
   }
 };
 
@@ -115,7 +120,7 @@ TEST_F(LinuxNamespaces, JoinTimeByPath) {
 
 // linux.uidMappings / gidMappings: "describes the user namespace uid/gid
 // mappings from the host to the container." Two ranges; the process runs as
-// container uid 1000, which is host uid 401000.
+// container uid 1000, which is host uid 400000.
 TEST_F(LinuxNamespaces, UserNamespaceMappings) {
   Bundle b;
   b.AddNamespace("user");
@@ -135,8 +140,8 @@ TEST_F(LinuxNamespaces, UserNamespaceMappings) {
   ASSERT_TRUE(itest::WaitFor([&] { return Contains(out.Read(), "done"); })) << out.Read();
   pid_t pid = StatePid(c);
   std::string status = ReadFileOr("/proc/" + std::to_string(pid) + "/status");
-  EXPECT_TRUE(Contains(status, "\nUid:\t401000\t401000\t401000\t401000\n")) << status;
-  EXPECT_TRUE(Contains(status, "\nGid:\t401000\t401000\t401000\t401000\n")) << status;
+  EXPECT_TRUE(Contains(status, "\nUid:\t400000\t400000\t400000\t400000\n")) << status;
+  EXPECT_TRUE(Contains(status, "\nGid:\t400000\t400000\t400000\t400000\n")) << status;
   auto lines = AtLeast(SplitLines(out.Read()), 5);
   for (int i : {0, 2})
     EXPECT_EQ(Words(lines[i]), (std::vector<std::string>{"0", "300000", "1000"})) << lines[i];
@@ -175,18 +180,23 @@ TEST_F(LinuxDevices, ConfiguredDevicesAreAvailable) {
   Bundle b;
   b.config()["linux"]["devices"] = {
       {{"path", "/dev/conf-null"}, {"type", "c"}, {"major", 1}, {"minor", 3},
-       {"fileMode", 0640}, {"uid", 1000}, {"gid", 1001}},
+       {"fileMode", 0664}, {"uid", 1000}, {"gid", 1001}},
       {{"path", "/dev/conf/zero"}, {"type", "c"}, {"major", 1}, {"minor", 5},
        {"fileMode", 0604}, {"uid", 0}, {"gid", 0}},
       {{"path", "/dev/conf-loop"}, {"type", "b"}, {"major", 7}, {"minor", 0},
        {"fileMode", 0600}, {"uid", 0}, {"gid", 0}},
       {{"path", "/dev/conf-fifo"}, {"type", "p"}, {"fileMode", 0620}, {"uid", 0}, {"gid", 0}},
   };
+  // Usable too: the device allowlist (linux.resources.devices) lets them be.
+  for (int minor : {3, 5}) {
+    b.config()["linux"]["resources"]["devices"].push_back(
+        {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", minor}, {"access", "rwm"}});
+  }
   auto out = Probe(b, {"stat", "/dev/conf-null", "+", "stat", "/dev/conf/zero", "+", "stat",
                        "/dev/conf-loop", "+", "stat", "/dev/conf-fifo", "+", "read",
                        "/dev/conf-null", "+", "read", "/dev/conf/zero"},
                    6);
-  EXPECT_EQ(out[0], "c 1:3 0640 1000:1001");
+  EXPECT_EQ(out[0], "c 1:3 0664 1000:1001");
   EXPECT_EQ(out[1], "c 1:5 0604 0:0");
   EXPECT_EQ(out[2], "b 7:0 0600 0:0");
   EXPECT_EQ(out[3], "p 0620 0:0");
@@ -237,6 +247,25 @@ TEST_F(LinuxDevices, DevSymlinks) {
 
 // ===========================================================================
 // Control groups and resources
+
+// A character major with no driver here: opening such a node fails with
+// ENXIO when the device cgroup allows it and EPERM when it does not.
+int UnusedCharMajor() {
+  std::set<int> used;
+  bool chars = false;
+  for (const auto& line : SplitLines(ReadFileOr("/proc/devices"))) {
+    if (line == "Character devices:") chars = true;
+    if (line == "Block devices:") chars = false;
+    if (chars) used.insert(atoi(line.c_str()));
+  }
+  for (int m = 240; m <= 254; m++) {
+    if (!used.count(m)) return m;
+  }
+  for (int m = 231; m < 240; m++) {
+    if (!used.count(m)) return m;
+  }
+  return -1;
+}
 
 class LinuxResources : public ConformanceTest {
  protected:
@@ -291,6 +320,35 @@ TEST_F(LinuxResources, CgroupsPathIsConsistent) {
     seen.push_back(relevant);
   }
   EXPECT_EQ(seen[0], seen[1]);
+}
+
+// linux.resources.devices: "configures the device allowlist. The runtime
+// MUST apply entries in the listed order." Two nodes of a driverless major,
+// made in the rootfs (not listed in linux.devices, so that only the
+// allowlist decides): the first allowed; the second allowed, then its read
+// access denied by a later entry.
+TEST_F(LinuxResources, DevicesAllowlistInListedOrder) {
+  const int major = UnusedCharMajor();
+  ASSERT_GT(major, 0) << "no free character major";
+  Bundle b;
+  ASSERT_EQ(mkdir(b.InRootfs("/devnodes").c_str(), 0755), 0);
+  json& rules = b.config()["linux"]["resources"]["devices"];
+  for (int minor : {0, 1}) {
+    std::string node = b.InRootfs("/devnodes/c" + std::to_string(minor));
+    ASSERT_EQ(mknod(node.c_str(), S_IFCHR | 0666, makedev(major, minor)), 0) << node;
+    ASSERT_EQ(chmod(node.c_str(), 0666), 0);
+    rules.push_back({{"allow", true}, {"type", "c"}, {"major", major}, {"minor", minor},
+                     {"access", "rwm"}});
+  }
+  rules.push_back(
+      {{"allow", false}, {"type", "c"}, {"major", major}, {"minor", 1}, {"access", "r"}});
+  auto out = Probe(b, {"read", "/devnodes/c0", "+", "read", "/devnodes/c1", "+", "write",
+                       "/devnodes/c1"},
+                   3);
+  const std::string allowed = "No such device or address", denied = "Operation not permitted";
+  EXPECT_EQ(out[0], allowed) << "c " << major << ":0 rwm was allowed";
+  EXPECT_EQ(out[1], denied) << "c " << major << ":1 r was denied after it was allowed";
+  EXPECT_EQ(out[2], allowed) << "c " << major << ":1 w stays allowed";
 }
 
 // linux.resources.memory: "limit (int64, OPTIONAL) - sets limit of memory

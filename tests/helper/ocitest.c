@@ -42,7 +42,8 @@ static void usage(void) {
           "  statfs PATH | statfs-ro PATH | mountinfo | mountopts PATH\n"
           "  forks N SECS | sleep SECS | exit N | segv | trap FILE | echo WORDS... | stderr WORDS...\n"
           "  syscall NAME|NR | fdlinks | mount SRC DST TYPE FLAGS | umount PATH\n"
-          "  overwrite PATH [MS] | attackexe ARGV0 [MS] | hijack FIFO STOPFILE SECS\n");
+          "  overwrite PATH [MS] | attackexe ARGV0 STOPFILE SECS | hijack FIFO STOPFILE SECS\n"
+          "  entries DIR\n");
 }
 
 /* Prints the value of a "Key:\tvalue" line of /proc/self/status. */
@@ -144,16 +145,23 @@ static void fd_link(int fd, char *buf, size_t len) {
 }
 
 /* Tries, for up to WAIT_MS, to write through handle H (an O_PATH fd). Writes
- * "WROTE" or "denied <step>: <error>" into OUT. Returns 1 if it wrote. */
+ * "WROTE" or "denied <step>: <error>" into OUT. Returns 1 if it wrote.
+ * The write puts back the file's own first bytes (the ELF magic): it proves
+ * the binary writable without breaking it for the tests that follow. */
 static int overwrite_handle(int h, int wait_ms, char *out, size_t len) {
   char self[64];
   snprintf(self, sizeof self, "/proc/self/fd/%d", h);
+  char head[4] = {0x7f, 'E', 'L', 'F'};
+  int rd = open(self, O_RDONLY | O_CLOEXEC);
+  if (rd >= 0) {
+    if (pread(rd, head, sizeof head, 0) != (ssize_t)sizeof head) memcpy(head, "\x7f" "ELF", 4);
+    close(rd);
+  }
   long long deadline = now_ms() + wait_ms;
   for (;;) {
     int fd = open(self, O_WRONLY | O_CLOEXEC);
     if (fd >= 0) {
-      static const char kMark[] = "PWNED by ocitest overwrite\n";
-      ssize_t n = pwrite(fd, kMark, sizeof kMark - 1, 0);
+      ssize_t n = pwrite(fd, head, sizeof head, 0);
       int err = errno;
       close(fd);
       if (n > 0) {
@@ -238,22 +246,85 @@ static void for_each_pid(void (*fn)(int pid, void *ctx), void *ctx) {
   closedir(d);
 }
 
-struct attack_ctx {
-  const char *argv0;
-  int wait_ms, found, wrote;
+/* attackexe: the runtime's processes, found by argv[0] through a shared
+ * pid namespace, each held by an O_PATH handle on its exe. */
+struct attack_target {
+  int pid, handle, done, wrote;
+  char exe[256], cmd[256], result[256], root[128];
 };
 
-static void attack_one(int pid, void *vctx) {
+struct attack_ctx {
+  const char *argv0;
+  struct attack_target t[256];
+  int n;
+};
+
+/* A process is a new target when first seen and again whenever its exe
+ * changes (the runtime re-executing itself from a copy). */
+static void attack_find(int pid, void *vctx) {
   struct attack_ctx *c = vctx;
-  char a0[PATH_MAX], exe[PATH_MAX], res[256];
+  if (c->n >= 256) return;
+  char a0[PATH_MAX], path[64], exe[256];
   proc_argv0(pid, a0, sizeof a0);
   if (strcmp(a0, c->argv0) != 0) return;
   proc_exe(pid, exe, sizeof exe);
-  char path[64];
+  if (exe[0] == '(') return; /* gone, or a zombie */
+  for (int i = c->n - 1; i >= 0; i--)
+    if (c->t[i].pid == pid) {
+      if (!strcmp(c->t[i].exe, exe)) return;
+      break;
+    }
+  struct attack_target *t = &c->t[c->n];
+  memset(t, 0, sizeof *t);
+  t->pid = pid;
+  /* The command line without argv[0], spaces for NULs. */
+  snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+  int cf = open(path, O_RDONLY | O_CLOEXEC);
+  if (cf >= 0) {
+    char buf[4096];
+    ssize_t n = read(cf, buf, sizeof buf - 1);
+    close(cf);
+    if (n > 0) {
+      size_t skip = strnlen(buf, n) + 1;
+      for (ssize_t i = 0; i < n; i++)
+        if (!buf[i]) buf[i] = ' ';
+      buf[n] = 0;
+      snprintf(t->cmd, sizeof t->cmd, "%s", (ssize_t)skip < n ? buf + skip : "");
+    }
+  }
   snprintf(path, sizeof path, "/proc/%d/exe", pid);
-  c->found++;
-  c->wrote += overwrite_path(path, c->wait_ms, res, sizeof res);
-  printf("pid %d exe=%s: %s\n", pid, exe, res);
+  snprintf(t->exe, sizeof t->exe, "%s", exe);
+  /* The other way in: the host's file through the process's root. Opened
+   * for writing (no O_TRUNC), never written. */
+  char rp[PATH_MAX + 64];
+  snprintf(rp, sizeof rp, "/proc/%d/root%s", pid, c->argv0);
+  int rfd = open(rp, O_WRONLY | O_CLOEXEC);
+  snprintf(t->root, sizeof t->root, "%s", rfd >= 0 ? "WRITABLE" : strerror(errno));
+  if (rfd >= 0) close(rfd);
+  t->handle = open(path, O_PATH | O_CLOEXEC);
+  if (t->handle < 0) {
+    snprintf(t->result, sizeof t->result, "denied open: %s", strerror(errno));
+    t->done = 1;
+  }
+  c->n++;
+}
+
+/* One write attempt per target not done yet; a target is done once it
+ * wrote, or failed for another reason than ETXTBSY after its process
+ * exited (once nobody runs the binary: when the published exploit writes). */
+static void attack_try(struct attack_ctx *c, int final) {
+  for (int i = 0; i < c->n; i++) {
+    struct attack_target *t = &c->t[i];
+    if (t->done) continue;
+    int gone = pid_gone(t->pid);
+    t->wrote = overwrite_handle(t->handle, 0, t->result, sizeof t->result);
+    /* Busy: another process still runs that binary; keep trying. */
+    int busy = strstr(t->result, strerror(ETXTBSY)) != NULL;
+    if (t->wrote || (gone && !busy) || final) {
+      t->done = 1;
+      close(t->handle);
+    }
+  }
 }
 
 struct hijack_ctx {
@@ -786,15 +857,64 @@ static int run_one(int argc, char **argv) {
     return has_ms ? 3 : 2;
   }
   if (!strcmp(cmd, "attackexe")) {
-    /* attackexe ARGV0 [MS]: overwrite /proc/PID/exe of every process whose
-     * argv[0] is ARGV0 (the runtime, seen through a shared pid namespace).
-     * One line per process, then "found=N wrote=M". */
+    /* attackexe ARGV0 STOPFILE SECS: until STOPFILE exists or SECS pass,
+     * find every process whose argv[0] is ARGV0 (the runtime, seen through
+     * a shared pid namespace), grab /proc/PID/exe (again whenever it
+     * changes) and try to write through it, again and again until that
+     * process has exited. Prints "watching"
+     * once started, then one line per process,
+     * "pid N exe=LINK (exited|running) [ARGS]: WROTE|denied ...; /proc/PID/rootARGV0: R"
+     * (R: WRITABLE or why not, for the host's file reached through the
+     * process's root), and "found=N wrote=M". */
+    if (argc < 4) {
+      fprintf(stderr, "ocitest attackexe: usage: attackexe ARGV0 STOPFILE SECS\n");
+      return -1;
+    }
+    static struct attack_ctx c;
+    memset(&c, 0, sizeof c);
+    c.argv0 = argv[1];
+    long long deadline = now_ms() + 1000LL * atoi(argv[3]);
+    printf("watching\n");
+    fflush(stdout);
+    while (now_ms() < deadline && access(argv[2], F_OK) != 0) {
+      for_each_pid(attack_find, &c);
+      attack_try(&c, 0);
+    }
+    /* Processes still running get until then to exit. */
+    long long grace = now_ms() + 2000;
+    for (;;) {
+      int pending = 0;
+      for (int i = 0; i < c.n; i++) pending += !c.t[i].done;
+      if (!pending || now_ms() >= grace) break;
+      attack_try(&c, 0);
+      usleep(10000);
+    }
+    attack_try(&c, 1);
+    int wrote = 0;
+    for (int i = 0; i < c.n; i++) {
+      printf("pid %d exe=%s (%s) [%s]: %s; /proc/PID/root%s: %s\n", c.t[i].pid, c.t[i].exe,
+             pid_gone(c.t[i].pid) ? "exited" : "running", c.t[i].cmd, c.t[i].result, c.argv0,
+             c.t[i].root);
+      wrote += c.t[i].wrote;
+    }
+    printf("found=%d wrote=%d\n", c.n, wrote);
+    return 4;
+  }
+  if (!strcmp(cmd, "entries")) {
+    /* entries DIR: "entries=N" (without . and ..), or the error. */
     NEED_ARG();
-    int has_ms = argc > 2 && argv[2][0] >= '0' && argv[2][0] <= '9';
-    struct attack_ctx c = {arg, has_ms ? atoi(argv[2]) : 0, 0, 0};
-    for_each_pid(attack_one, &c);
-    printf("found=%d wrote=%d\n", c.found, c.wrote);
-    return has_ms ? 3 : 2;
+    DIR *d = opendir(arg);
+    if (!d) {
+      printf("%s\n", strerror(errno));
+      return 2;
+    }
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+      if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
+    closedir(d);
+    printf("entries=%d\n", n);
+    return 2;
   }
   if (!strcmp(cmd, "hijack")) {
     /* hijack FIFO STOPFILE SECS: until STOPFILE exists or SECS pass, watch

@@ -1,0 +1,103 @@
+#include "manager/snapshots/unpack.h"
+
+#include <unistd.h>
+
+#include <atomic>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/status.h"
+#include "manager/snapshots/apply_layer.h"
+#include "manager/snapshots/chain_id.h"
+
+namespace skiff::manager {
+
+namespace {
+
+constexpr char kExtractPrefix[] = "extract-";
+
+// Where and how to apply a layer, from the mounts of its extract snapshot.
+absl::Status ApplyTarget(const std::vector<Mount>& mounts, std::string* target, ApplyOptions* opts) {
+  if (mounts.size() == 1 && mounts[0].type == "bind") {
+    *target = mounts[0].source;
+    opts->whiteouts = WhiteoutMode::kDelete;
+    return absl::OkStatus();
+  }
+  if (mounts.size() == 1 && mounts[0].type == "overlay") {
+    for (const std::string& o : mounts[0].options) {
+      if (absl::StartsWith(o, "upperdir=")) *target = o.substr(9);
+      if (absl::StartsWith(o, "lowerdir=")) {
+        opts->lower_dirs = absl::StrSplit(o.substr(9), ':', absl::SkipEmpty());
+      }
+    }
+    opts->whiteouts = WhiteoutMode::kOverlay;
+    if (!target->empty()) return absl::OkStatus();
+  }
+  std::string shown;
+  for (const Mount& m : mounts) absl::StrAppend(&shown, shown.empty() ? "" : "; ", MountString(m));
+  return absl::InternalError(absl::StrCat("cannot apply a layer onto mounts: ", shown));
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Digest>> UnpackLayers(Snapshotter& sn, const ContentStore& store,
+                                                 const std::vector<Descriptor>& layers,
+                                                 const std::vector<Digest>& diff_ids) {
+  if (layers.size() != diff_ids.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("unpack: ", layers.size(), " layers but ",
+                                                   diff_ids.size(), " diff_ids"));
+  }
+  static std::atomic<uint64_t> counter{0};
+  std::vector<Digest> chains = ChainIds(diff_ids);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const std::string chain = chains[i].str();
+    const std::string parent = i == 0 ? "" : chains[i - 1].str();
+    absl::StatusOr<SnapshotInfo> have = sn.Stat(chain);
+    if (have.ok()) {
+      if (have->kind == SnapshotKind::kCommitted) continue;
+      return absl::FailedPreconditionError(absl::StrCat(
+          "snapshot `", chain, "` exists but is ", SnapshotKindName(have->kind), ", not committed"));
+    }
+    if (have.status().code() != absl::StatusCode::kNotFound) return have.status();
+
+    std::string key = absl::StrCat(kExtractPrefix, getpid(), ".", counter++, "-", chain);
+    auto context = [&](const absl::Status& st) {
+      return Annotate(st, absl::StrCat("unpacking layer ", i, " (", layers[i].digest.str(), ")"));
+    };
+    ASSIGN_OR_RETURN(std::vector<Mount> mounts, sn.Prepare(key, parent));
+    auto fail = [&](const absl::Status& st) {
+      (void)sn.Remove(key);
+      return context(st);
+    };
+    std::string target;
+    ApplyOptions opts;
+    opts.expected_diff_id = diff_ids[i];
+    if (absl::Status st = ApplyTarget(mounts, &target, &opts); !st.ok()) return fail(st);
+    absl::StatusOr<UniqueFd> fd = store.Open(layers[i].digest);
+    if (!fd.ok()) return fail(fd.status());
+    absl::StatusOr<ApplyResult> applied = ApplyLayer(fd->get(), target, opts);
+    if (!applied.ok()) return fail(applied.status());
+    absl::Status st = sn.Commit(chain, key);
+    if (st.code() == absl::StatusCode::kAlreadyExists) {  // unpacked meanwhile by someone else
+      (void)sn.Remove(key);
+      continue;
+    }
+    if (!st.ok()) return fail(st);
+  }
+  return chains;
+}
+
+absl::Status RemoveStaleExtractions(Snapshotter& sn) {
+  std::vector<std::string> stale;
+  RETURN_IF_ERROR(sn.Walk([&](const SnapshotInfo& i) {
+    if (i.kind == SnapshotKind::kActive && absl::StartsWith(i.key, kExtractPrefix)) {
+      stale.push_back(i.key);
+    }
+    return absl::OkStatus();
+  }));
+  for (const std::string& k : stale) RETURN_IF_ERROR(sn.Remove(k));
+  return absl::OkStatus();
+}
+
+}  // namespace skiff::manager
