@@ -16,6 +16,7 @@
 #include "common/file_util.h"
 #include "common/status.h"
 #include "runtime/cgroups/cgroups.h"
+#include "runtime/exec_stub.h"
 #include "runtime/hooks.h"
 #include "runtime/init.h"
 #include "runtime/log.h"
@@ -191,8 +192,10 @@ absl::StatusOr<int> Create(const CreateOptions& opts, CreateMode mode) {
 
   SyncSocket parent_sync, child_sync;
   RETURN_IF_ERROR(SyncSocket::Pair(&parent_sync, &child_sync));
+  ASSIGN_OR_RETURN(UniqueFd exec_stub, MakeExecStub());
 
   InitConfig init;
+  init.exec_stub_fd = exec_stub.get();
   init.spec = &spec;
   init.state = state;
   init.sync = &child_sync;

@@ -17,6 +17,7 @@
 #include "common/status.h"
 #include "runtime/cgroups/cgroups.h"
 #include "runtime/container.h"
+#include "runtime/exec_stub.h"
 #include "runtime/namespaces.h"
 #include "runtime/process.h"
 #include "runtime/seccomp.h"
@@ -115,6 +116,7 @@ absl::StatusOr<int> Exec(const ExecOptions& opts, const Process& process) {
 
   SyncSocket parent_sync, child_sync;
   RETURN_IF_ERROR(SyncSocket::Pair(&parent_sync, &child_sync));
+  ASSIGN_OR_RETURN(UniqueFd exec_stub, MakeExecStub());
 
   pid_t child = static_cast<pid_t>(
       syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr));
@@ -156,6 +158,7 @@ absl::StatusOr<int> Exec(const ExecOptions& opts, const Process& process) {
     ps.sync = &child_sync;
     ps.console_fd = console.get();
     ps.preserve_fds = opts.preserve_fds;
+    ps.exec_stub_fd = exec_stub.get();
     StartProcess(ps);
   }
   child_sync.Close();

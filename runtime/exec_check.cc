@@ -112,6 +112,10 @@ absl::Status CheckExecutable(const std::string& path, int depth) {
         return absl::Status(s.code(), absl::StrCat("exec: script `", path, "` names interpreter `",
                                                    words[0], "`: ", s.message()));
     }
+    } else if (memcmp(buf, ELFMAG, SELFMAG) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "exec: `", path, "`: exec format error: neither an ELF binary nor a script starting "
+        "with #!"));
   }
   return absl::OkStatus();
 }

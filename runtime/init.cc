@@ -248,6 +248,7 @@ void RunInit(InitConfig& cfg) {
   ps.console_fd = cfg.console_fd;
   ps.mount_console = true;
   ps.preserve_fds = cfg.preserve_fds;
+  ps.exec_stub_fd = cfg.exec_stub_fd;
   ps.before_exec = [&] {
     // Hooks that run in the container see the pid the container sees.
     ContainerState hook_state = cfg.state;

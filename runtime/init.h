@@ -22,6 +22,7 @@ struct InitConfig {
   bool no_pivot = false;
   bool no_new_keyring = false;
   int preserve_fds = 0;
+  int exec_stub_fd = -1;         // runtime/exec_stub.h
   int join_fds[8] = {-1, -1, -1, -1, -1, -1, -1, -1};  // namespaces to setns, by type
   bool joined_user = false;      // the parent already entered linux.namespaces' user path
 };

@@ -20,6 +20,7 @@
 #include "common/status.h"
 #include "runtime/capabilities.h"
 #include "runtime/exec_check.h"
+#include "runtime/exec_stub.h"
 #include "runtime/seccomp.h"
 #include "runtime/terminal.h"
 
@@ -155,8 +156,13 @@ void StartProcess(ProcessStart& ps) {
   argv.push_back(nullptr);
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
-  execve(exe->c_str(), argv.data(), envp.data());
-  absl::Status st = Errno("exec", *exe);
+  absl::Status st;
+  if (ps.exec_stub_fd >= 0) {
+    st = ExecThroughStub(ps.exec_stub_fd, *exe, argv.data(), envp.data());
+  } else {
+    execve(exe->c_str(), argv.data(), envp.data());
+    st = Errno("exec", *exe);
+  }
   ps.sync->SendError("exec", st.message(), "", 0);
   if (ps.report_fd >= 0) {
     std::string msg = absl::StrCat("E", st.message());

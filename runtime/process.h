@@ -25,6 +25,9 @@ struct ProcessStart {
   int console_fd = -1;         // connected --console-socket, or -1 (master goes over sync)
   bool mount_console = false;  // bind the pty on /dev/console (init only)
   int preserve_fds = 0;
+  // Sealed memfd of the exec stub (runtime/exec_stub.h): the program is
+  // exec'd through it. -1 execs directly.
+  int exec_stub_fd = -1;
   // Runs after kReady was sent and before execve: the init waits there for
   // `start` and runs startContainer hooks. May call Fail().
   std::function<void()> before_exec;

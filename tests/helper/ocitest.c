@@ -177,16 +177,42 @@ static int overwrite_handle(int h, int wait_ms, char *out, size_t len) {
   }
 }
 
-/* overwrite PATH [MS] on an already known path (/proc/1/exe). */
+/* A binary of the container's own rootfs (the ones the tests use), as
+ * opposed to the runtime's. */
+static int rootfs_binary(const char *link) {
+  return !strncmp(link, "/bin/", 5) || !strcmp(link, "/ocitest") || !strncmp(link, "(", 1);
+}
+
+/* overwrite PATH [MS] on an already known path (/proc/1/exe): keeps trying
+ * to get a handle for MS, then to write through it for what is left, and
+ * stops once PATH leads to one of the rootfs's own binaries (the runtime
+ * has exec'd the container's program: nothing of the runtime to get). */
 static int overwrite_path(const char *path, int wait_ms, char *out, size_t len) {
-  int h = open(path, O_PATH | O_CLOEXEC);
-  if (h < 0) {
-    snprintf(out, len, "denied open: %s", strerror(errno));
-    return 0;
+  long long deadline = now_ms() + wait_ms;
+  char first[128] = "";
+  for (;;) {
+    int h = open(path, O_PATH | O_CLOEXEC);
+    if (h >= 0) {
+      char link[PATH_MAX];
+      fd_link(h, link, sizeof link);
+      if (rootfs_binary(link)) {
+        close(h);
+        snprintf(out, len, "%.100s; then %.40s ran the container's %.80s",
+                 first[0] ? first : "denied open", path, link);
+        return 0;
+      }
+      long long left = deadline - now_ms();
+      int wrote = overwrite_handle(h, left > 0 ? (int)left : 0, out, len);
+      close(h);
+      return wrote;
+    }
+    if (!first[0]) snprintf(first, sizeof first, "denied open: %s", strerror(errno));
+    if (now_ms() >= deadline) {
+      snprintf(out, len, "%s", first);
+      return 0;
+    }
+    usleep(10000);
   }
-  int wrote = overwrite_handle(h, wait_ms, out, len);
-  close(h);
-  return wrote;
 }
 
 /* argv[0] of PID, or "" */
@@ -213,11 +239,6 @@ static void proc_exe(int pid, char *buf, size_t len) {
   buf[n] = 0;
 }
 
-/* A binary of the container's own rootfs (the ones the tests use), as
- * opposed to the runtime's. */
-static int rootfs_binary(const char *link) {
-  return !strncmp(link, "/bin/", 5) || !strcmp(link, "/ocitest") || !strncmp(link, "(", 1);
-}
 
 static int pid_gone(int pid) {
   char p[64], buf[512];
