@@ -260,6 +260,14 @@ absl::StatusOr<int> Create(const CreateOptions& opts, CreateMode mode) {
 
   // run: release the init directly and learn whether execve worked (the
   // sync socket closes on exec; an Error arrives otherwise).
+  if (mode == CreateMode::kRun) {
+    // Forward from before the program runs: a signal sent as soon as it
+    // is up must reach it, not kill us.
+    g_child = child;
+    struct sigaction sa = {};
+    sa.sa_handler = Forward;
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaction(sig, &sa, nullptr);
+  }
   RETURN_IF_ERROR(parent_sync.Send(SyncType::kStart));
   auto after = parent_sync.Recv();
   if (after.ok() && after->type == SyncType::kError) return ErrorFromMsg(*after);
@@ -268,10 +276,6 @@ absl::StatusOr<int> Create(const CreateOptions& opts, CreateMode mode) {
   RunHooksWarnOnly("poststart", spec.hooks.poststart, OciStateJson(state, Status::kRunning).dump());
   if (mode == CreateMode::kRunDetached) return 0;
 
-  g_child = child;
-  struct sigaction sa = {};
-  sa.sa_handler = Forward;
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaction(sig, &sa, nullptr);
   if (pty_master) RelayTerminal(pty_master.get());
   int code = WaitExit(child);
   g_child = 0;

@@ -173,6 +173,14 @@ absl::StatusOr<int> Exec(const ExecOptions& opts, const Process& process) {
 
   if (std::unique_ptr<Cgroup> cg = Cgroup::Open(st.cgroup_path, st.id))
     RETURN_IF_ERROR(Annotate(cg->AddProcess(child), "join the container's cgroup"));
+  if (!opts.detach) {
+    // Forward from before the program runs: a signal sent as soon as it
+    // is up must reach it, not kill us.
+    g_exec_child = child;
+    struct sigaction sa = {};
+    sa.sa_handler = ForwardToExec;
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaction(sig, &sa, nullptr);
+  }
   SyncMsg go;
   go.type = SyncType::kGo;
   go.pid = child;
@@ -192,10 +200,6 @@ absl::StatusOr<int> Exec(const ExecOptions& opts, const Process& process) {
                              "--pid-file"));
   if (opts.detach) return 0;
 
-  g_exec_child = child;
-  struct sigaction sa = {};
-  sa.sa_handler = ForwardToExec;
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaction(sig, &sa, nullptr);
   if (pty_master) RelayTerminal(pty_master.get());
   int wstatus = 0;
   while (waitpid(child, &wstatus, 0) < 0) {

@@ -22,6 +22,7 @@
 #include "common/unique_fd.h"
 #include "shim/connection.h"
 #include "shim/event_loop.h"
+#include "shim/frame_listener.h"
 #include "shim/session.h"
 
 namespace skiff::shim {
@@ -31,7 +32,12 @@ class AttachServer {
   // Finds a session by id ("" = the container's process); nullptr if none.
   using Lookup = std::function<Session*(const std::string& id)>;
 
-  AttachServer(EventLoop& loop, Lookup lookup) : loop_(loop), lookup_(std::move(lookup)) {}
+  AttachServer(EventLoop& loop, Lookup lookup)
+      : loop_(loop),
+        lookup_(std::move(lookup)),
+        listener_(loop, "attach", [this](std::shared_ptr<Connection> c, Frame& f) {
+          OnHello(std::move(c), f);
+        }) {}
   ~AttachServer() { Close(); }
 
   absl::Status Listen(const std::string& path);
@@ -39,14 +45,11 @@ class AttachServer {
   void Close();
 
  private:
-  void OnAccept();
-  void OnHello(Connection& c, Frame& f);
+  void OnHello(std::shared_ptr<Connection> conn, Frame& f);
 
   EventLoop& loop_;
   Lookup lookup_;
-  std::string path_;
-  UniqueFd listen_;
-  std::map<uint64_t, std::shared_ptr<Connection>> pending_;  // no hello yet
+  FrameListener listener_;
 };
 
 }  // namespace skiff::shim

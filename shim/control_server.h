@@ -20,6 +20,7 @@
 #include "common/unique_fd.h"
 #include "shim/connection.h"
 #include "shim/event_loop.h"
+#include "shim/frame_listener.h"
 #include "shim/protocol.h"
 
 namespace skiff::shim {
@@ -29,21 +30,23 @@ class ControlServer {
   // Starts the exec; must answer on the connection (now or later).
   using ExecHandler = std::function<void(const ExecRequest&, std::shared_ptr<Connection>)>;
 
-  ControlServer(EventLoop& loop, ExecHandler on_exec) : loop_(loop), on_exec_(std::move(on_exec)) {}
+  ControlServer(EventLoop& loop, ExecHandler on_exec)
+      : loop_(loop),
+        on_exec_(std::move(on_exec)),
+        listener_(loop, "control", [this](std::shared_ptr<Connection> c, Frame& f) {
+          OnRequest(std::move(c), f);
+        }) {}
   ~ControlServer() { Close(); }
 
   absl::Status Listen(const std::string& path);
   void Close();
 
  private:
-  void OnAccept();
-  void OnRequest(Connection& c, Frame& f);
+  void OnRequest(std::shared_ptr<Connection> conn, Frame& f);
 
   EventLoop& loop_;
   ExecHandler on_exec_;
-  std::string path_;
-  UniqueFd listen_;
-  std::map<uint64_t, std::shared_ptr<Connection>> pending_;
+  FrameListener listener_;
 };
 
 }  // namespace skiff::shim
