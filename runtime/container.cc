@@ -34,9 +34,6 @@ absl::Status ValidateForCreate(const Spec& spec) {
   if (!spec.FindNamespace("mount"))
     return absl::InvalidArgumentError(
         "config.json: linux.namespaces: a mount namespace is required");
-  if (spec.process->terminal == false && spec.process->console_height) {
-    // harmless; accepted
-  }
   struct stat st;
   if (stat(spec.root.path.c_str(), &st) != 0)
     return Annotate(Errno("root.path: stat", spec.root.path), "config.json");

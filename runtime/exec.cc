@@ -78,8 +78,8 @@ absl::StatusOr<int> Exec(const ExecOptions& opts, const Process& process) {
   ASSIGN_OR_RETURN(Spec spec, SavedSpec(st));
   if (NeedsSealedSelf(spec, process)) RETURN_IF_ERROR(EnsureSealedSelf());
 
-  // A pidfd pins the init while we open its namespaces: if it died and its
-  // pid was reused, the start time check below catches it.
+  // If the init died and its pid was reused while we opened these
+  // namespaces, the start time check below catches it.
   pid_t init = st.pid;
   UniqueFd child_ns[6];
   for (int i = 0; i < 6; ++i) {

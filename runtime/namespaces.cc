@@ -56,21 +56,13 @@ absl::Status EnterParentSideNamespaces(const Spec& spec, NamespacePlan& plan) {
     return Errno("join time namespace", spec.FindNamespace("time")->path);
   if (plan.new_time) {
     if (unshare(CLONE_NEWTIME) != 0) return Errno("create time namespace");
-    std::string offsets;
+    // One write per clock: the kernel takes one line at a time reliably.
     for (const auto& [clock, secs] : spec.linux.time_offsets_secs) {
       auto ns = spec.linux.time_offsets_nsecs.find(clock);
-      absl::StrAppend(&offsets, clock, " ", secs, " ",
-                      ns == spec.linux.time_offsets_nsecs.end() ? 0 : ns->second, "\n");
-    }
-    if (!offsets.empty()) {
-      // One write per clock: the kernel takes one line at a time reliably.
-      for (const auto& [clock, secs] : spec.linux.time_offsets_secs) {
-        auto ns = spec.linux.time_offsets_nsecs.find(clock);
-        RETURN_IF_ERROR(WriteFile(
-            "/proc/self/timens_offsets",
-            absl::StrCat(clock, " ", secs, " ",
-                         ns == spec.linux.time_offsets_nsecs.end() ? 0 : ns->second)));
-      }
+      RETURN_IF_ERROR(WriteFile(
+          "/proc/self/timens_offsets",
+          absl::StrCat(clock, " ", secs, " ",
+                       ns == spec.linux.time_offsets_nsecs.end() ? 0 : ns->second)));
     }
   }
   return absl::OkStatus();
