@@ -1,0 +1,40 @@
+#pragma once
+// Private to the container manager's files.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/unique_fd.h"
+#include "manager/lifecycle/container_manager.h"
+#include "proto/skiff/v1/types.pb.h"
+
+namespace skiff::manager {
+
+// Per container, while the daemon knows it.
+struct ContainerManager::Live {
+  // Serializes the lifecycle operations of the container.
+  absl::Mutex op;
+  // Guarded by the manager's mu_.
+  uint64_t exits = 0;  // exits (and the removal) seen since the daemon started
+  bool removed = false;
+  skiff::v1::ExitStatus last_exit;
+  int wd = -1;         // inotify watch on the shim's dir
+  UniqueFd pidfd;      // the shim
+};
+
+// What the record's `config` column holds.
+struct ContainerManager::Stored {
+  skiff::v1::ContainerConfig config;  // effective: image defaults merged
+  skiff::v1::HostConfig host;
+  std::vector<std::string> args;      // entrypoint + cmd
+  bool manually_stopped = false;      // restart policies wait for a Start
+  bool has_been_started = false;
+};
+
+// "10m", "1g", "1048576" (log-opt max-size).
+absl::StatusOr<uint64_t> ParseSizeOption(const std::string& text);
+
+}  // namespace skiff::manager

@@ -1,0 +1,183 @@
+#pragma once
+// The lifecycle of skiffd's containers: records in the metadata store, a
+// snapshot for the rootfs, an OCI bundle under --state, and one skiff-shim
+// per running container that runs `ocirun create`, keeps stdio, log and
+// exit status; skiffd runs `ocirun start` and the other runtime verbs.
+//
+// State on disk (--root R, --state S):
+//   R/containers/<id>/container.log[.N]   the log (survives reboots)
+//   S/containers/<id>/config.json rootfs/ hostname hosts resolv.conf
+//   S/containers/<id>/shim/               the shim's state dir (exit file,
+//                                         attach and control sockets)
+//   S/ocirun/                             the runtime's --root
+//
+// Exits: an inotify watch on each shim's state dir sees the exit file
+// appear, and a pidfd on each shim sees it die; either leads to
+// HandleExit, which records the exit, deletes the runtime's container,
+// unmounts the rootfs, emits `die`, and applies --rm or the restart policy.
+//
+// Crash safety: a record is written only after its snapshot and bundle dir
+// exist; Recover() (at daemon start) sweeps snapshots and dirs without a
+// record, re-adopts running containers whose shim is alive, records exits
+// that happened while the daemon was down, and puts back to `created` any
+// container whose start was interrupted.
+//
+// Thread-safe. Operations on one container are serialized; waiting for an
+// exit never holds that lock.
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/unique_fd.h"
+#include "manager/events/event_bus.h"
+#include "manager/images/image_manager.h"
+#include "manager/metadata/store.h"
+#include "manager/snapshots/snapshotter.h"
+#include "proto/skiff/v1/container.pb.h"
+#include "proto/skiff/v1/types.pb.h"
+#include "shim/attach_client.h"
+
+namespace skiff::manager {
+
+struct ManagerOptions {
+  std::string root;     // --root
+  std::string state;    // --state
+  std::string runtime;  // absolute path of ocirun
+  std::string shim;     // absolute path of skiff-shim
+  std::string driver = "overlay";  // snapshotter name, for inspect
+};
+
+// What the attach, exec and logs RPCs need to reach a container's shim.
+struct ContainerEndpoints {
+  std::string id;
+  std::string name;
+  bool running = false;
+  bool paused = false;
+  bool tty = false;
+  bool open_stdin = false;
+  bool stdin_once = false;
+  std::string log_path;
+  std::string attach_socket;
+  std::string control_socket;
+};
+
+class ContainerManager {
+ public:
+  ContainerManager(ManagerOptions options, MetadataStore& store, ImageManager& images,
+                   Snapshotter& snapshotter, EventBus& events);
+  ~ContainerManager();
+
+  // At daemon start, before serving: see the header comment. Then starts
+  // the containers whose restart policy says so.
+  absl::Status Recover();
+
+  absl::StatusOr<skiff::v1::CreateContainerResponse> Create(
+      const skiff::v1::CreateContainerRequest& req);
+  // False when it was already running.
+  absl::StatusOr<bool> Start(const std::string& ref);
+  // False when it was not running.
+  absl::StatusOr<bool> Stop(const std::string& ref, std::optional<int> timeout_seconds,
+                            const std::string& signal);
+  absl::Status Kill(const std::string& ref, const std::string& signal);
+  absl::Status Restart(const std::string& ref, std::optional<int> timeout_seconds,
+                       const std::string& signal);
+  // Returns the full id.
+  absl::StatusOr<std::string> Remove(const std::string& ref, bool force);
+  absl::Status Pause(const std::string& ref);
+  absl::Status Unpause(const std::string& ref);
+  absl::Status Rename(const std::string& ref, const std::string& new_name);
+  absl::StatusOr<skiff::v1::ContainerInfo> Inspect(const std::string& ref);
+  absl::StatusOr<std::vector<skiff::v1::ContainerSummary>> List(
+      const skiff::v1::ListContainersRequest& req);
+  absl::StatusOr<skiff::v1::PruneContainersResponse> Prune(
+      const skiff::v1::PruneContainersRequest& req);
+  absl::StatusOr<skiff::v1::TopResponse> Top(const std::string& ref, const std::string& ps_args);
+
+  // Wait in two steps: Register (resolves and records where the container
+  // is now), then Await (blocks until the condition holds, or until
+  // `cancelled()` turns true, checked a few times a second).
+  struct WaitTicket {
+    std::string id;
+    skiff::v1::WaitContainerRequest::Condition condition;
+    uint64_t exits_seen = 0;
+  };
+  absl::StatusOr<WaitTicket> RegisterWait(const std::string& ref,
+                                          skiff::v1::WaitContainerRequest::Condition c);
+  absl::StatusOr<skiff::v1::ExitStatus> AwaitWait(const WaitTicket& t,
+                                                  const std::function<bool()>& cancelled);
+
+  absl::StatusOr<ContainerEndpoints> Endpoints(const std::string& ref);
+  bool IsRunning(const std::string& id);
+
+  // Starts an exec session in the container's shim; with attach, the
+  // returned client carries its stdio.
+  struct ExecSession {
+    std::string exec_id;
+    pid_t pid = 0;
+    std::unique_ptr<skiff::shim::AttachClient> client;
+  };
+  absl::StatusOr<ExecSession> Exec(const skiff::v1::ExecStart& start);
+
+  EventBus& events() { return events_; }
+
+ private:
+  struct Live;
+  struct Stored;
+
+  std::string BundleDir(const std::string& id) const;
+  std::string ShimDir(const std::string& id) const;
+  std::string LogPath(const std::string& id) const;
+  std::string RuntimeRoot() const;
+  std::shared_ptr<Live> LiveOf(const std::string& id);
+
+  absl::StatusOr<ContainerRecord> Resolve(const std::string& ref);
+  absl::StatusOr<Stored> LoadStored(const ContainerRecord& rec);
+  absl::Status SaveStored(const std::string& id, const Stored& s);
+  static absl::StatusOr<std::string> EncodeStored(const Stored& s);
+
+  absl::StatusOr<bool> StartLocked(const std::string& id, bool restarting);
+  absl::Status RunRuntime(const std::vector<std::string>& args);
+  absl::Status WatchShim(const std::string& id, pid_t shim_pid);
+  void UnwatchShim(const std::string& id);
+  void MonitorLoop();
+  void OnShimEvent(const std::string& id);
+  void HandleExit(const std::string& id, bool shim_gone);
+  absl::StatusOr<std::string> RemoveLocked(const ContainerRecord& rec);
+  absl::Status SignalContainer(const std::string& id, int signal);
+  bool WaitForExit(const std::string& id, uint64_t exits_before, absl::Duration timeout);
+  void NoteExit(const std::string& id, const skiff::v1::ExitStatus& st, bool removed);
+  absl::StatusOr<skiff::v1::ContainerInfo> InfoOf(const ContainerRecord& rec);
+  absl::Status SweepOrphans();
+
+  const ManagerOptions options_;
+  MetadataStore& store_;
+  ImageManager& images_;
+  Snapshotter& snapshotter_;
+  EventBus& events_;
+
+  absl::Mutex mu_;
+  absl::CondVar changed_;
+  std::map<std::string, std::shared_ptr<Live>> live_ ABSL_GUARDED_BY(mu_);
+  std::map<int, std::string> wd_ids_ ABSL_GUARDED_BY(mu_);     // inotify wd -> id
+  std::map<int, std::string> pidfd_ids_ ABSL_GUARDED_BY(mu_);  // shim pidfd -> id
+
+  UniqueFd inotify_;
+  UniqueFd epoll_;
+  UniqueFd wake_;  // eventfd that stops the monitor
+  std::atomic<bool> stopping_{false};
+  std::thread monitor_;
+};
+
+// Signal names and numbers as docker accepts them ("SIGTERM", "TERM", "15").
+absl::StatusOr<int> ParseSignal(const std::string& text);
+
+}  // namespace skiff::manager
