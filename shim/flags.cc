@@ -34,7 +34,8 @@ Stdio:
   --terminal             the container has a pty (process.terminal true);
                          the shim receives the master on a console socket
   --stdin                keep the container's stdin open for attach clients
-  --stdin-once           close it when the last stdin client leaves
+  --stdin-once           close it when the last stdin client leaves (with
+                         --terminal: send the tty's EOF character, ^D)
 Files and sockets (defaults inside --state-dir):
   --log-path FILE        container log, CRI format (container.log)
   --log-max-size SIZE    rotate at SIZE bytes, suffix k/M/G (10M; 0: never)
@@ -55,7 +56,12 @@ it: "created <container pid>\n", or "error <message>\n" with the runtime's
 own message (from its --log), then the shim exits 1.
 
 Log: one record per line, "<RFC 3339 UTC time, ns> <stdout|stderr> <F|P>
-<content>"; P marks a partial line (longer than 16 KiB, or cut by EOF).
+<content>"; P marks a partial line (longer than 16 KiB, cut by EOF, or
+waiting 1 s for its newline).
+
+Signals: SIGUSR1 reopens the logs (container, exec sessions, shim.log) after
+an external rotator renamed them. SIGTERM, SIGINT, SIGHUP, SIGQUIT: ignored;
+the shim exits after its container.
 
 Exit file: {"id":..,"exec_id":..,"pid":..,"status":"exited|signaled",
 "exit_code":..,"signal":..,"core_dumped":..,"exited_at":..,"oom_killed":..}

@@ -91,6 +91,16 @@ void LogWriter::Rotate() {
   size_ = 0;
 }
 
+absl::Status LogWriter::Reopen() {
+  if (!out_.empty()) Commit();
+  ASSIGN_OR_RETURN(UniqueFd fd, OpenLog(opts_.path, 0));
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return Errno("stat log", opts_.path);
+  fd_ = std::move(fd);
+  size_ = st.st_size;
+  return absl::OkStatus();
+}
+
 void LogWriter::Write(LogStream s, absl::string_view data) {
   std::string& pend = pending_[static_cast<int>(s)];
   stamp_.clear();

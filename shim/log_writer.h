@@ -16,6 +16,10 @@
 //   P record. Readers join P records with the next record of the same stream.
 // - content: the bytes as the process wrote them, '\r' included.
 //
+// A partial line waits in the writer for its newline; the writer's owner
+// decides when to give up waiting (Flush(); the shim does after 1 s, so a
+// prompt shows in the log).
+//
 // Rotation by size: a record that would take the file past max_size (and is
 // not the first in the file) first rotates: PATH.(N-2) -> PATH.(N-1), ...,
 // PATH -> PATH.1, a new empty PATH. Records are never split across files and
@@ -65,6 +69,14 @@ class LogWriter {
     Flush(LogStream::kStdout);
     Flush(LogStream::kStderr);
   }
+  // Whether the stream has bytes waiting for their newline.
+  bool has_pending(LogStream stream) const { return !pending_[static_cast<int>(stream)].empty(); }
+
+  // Opens PATH again (appending, creating it if missing) for the next
+  // records: after an external rotator renamed the file, the writer goes on
+  // in a new one. Pending partial lines stay pending. On failure the old file
+  // stays in use and the error is returned.
+  absl::Status Reopen();
 
   // The first write or rotation error, if any (the writer keeps going: a
   // later write may succeed once there is space again).

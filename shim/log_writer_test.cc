@@ -130,6 +130,34 @@ TEST_F(LogWriterTest, ReopenAppendsAndCountsTheExistingSize) {
   EXPECT_EQ(Lines(path_ + ".1").size(), 1u);
 }
 
+TEST_F(LogWriterTest, ReopenAfterAnExternalRenameWritesANewFile) {
+  auto w = Open();
+  w->Write(LogStream::kStdout, "before\nhalf ");
+  EXPECT_TRUE(w->has_pending(LogStream::kStdout));
+  EXPECT_FALSE(w->has_pending(LogStream::kStderr));
+  ASSERT_EQ(rename(path_.c_str(), (path_ + ".old").c_str()), 0);
+  ASSERT_TRUE(w->Reopen().ok());
+  EXPECT_EQ(w->size(), 0u);
+  w->Write(LogStream::kStdout, "line\n");
+  EXPECT_FALSE(w->has_pending(LogStream::kStdout));
+  EXPECT_EQ(Lines(path_ + ".old"),
+            (std::vector<std::string>{absl::StrCat(kStamp, " stdout F before")}));
+  EXPECT_EQ(Lines(path_), (std::vector<std::string>{absl::StrCat(kStamp, " stdout F half line")}))
+      << "the pending partial line went to the new file, whole";
+}
+
+TEST_F(LogWriterTest, FailedReopenKeepsTheOldFileAndSaysWhy) {
+  auto w = Open();
+  w->Write(LogStream::kStdout, "one\n");
+  ASSERT_EQ(rename(path_.c_str(), (path_ + ".old").c_str()), 0);
+  ASSERT_EQ(mkdir(path_.c_str(), 0700), 0);  // PATH cannot be opened for writing
+  absl::Status st = w->Reopen();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find(path_), std::string::npos) << st;
+  w->Write(LogStream::kStdout, "two\n");
+  EXPECT_EQ(Lines(path_ + ".old").size(), 2u) << "still writing to the old file";
+}
+
 TEST_F(LogWriterTest, MaxFilesMustBeAtLeastTwo) {
   auto w = LogWriter::Open({path_, 1000, 1});
   ASSERT_FALSE(w.ok());

@@ -11,6 +11,7 @@
 #include "common/status.h"
 #include "shim/diag.h"
 #include "shim/rfc3339.h"
+#include "shim/tty_eof.h"
 
 namespace skiff::shim {
 namespace {
@@ -58,6 +59,7 @@ Session::~Session() {
   for (int i = 0; i < 2; i++) ClosePump(i);
   if (stdin_watched_) loop_.Remove(stdin_fd_.get());
   if (drain_timer_) loop_.CancelTimer(drain_timer_);
+  CancelPartialTimers();
   for (auto& c : clients_) {
     c->set_frame_handler(nullptr);
     c->set_close_handler(nullptr);
@@ -185,7 +187,7 @@ absl::Status Session::Running(pid_t pid) {
         loop_.Add(pumps_[i].fd.get(), EPOLLIN, [this, i](uint32_t ev) { OnPumpEvent(i, ev); }));
   }
   SetState(State::kRunning);
-  if (!stdin_buf_.empty()) FlushStdin();
+  if (!stdin_buf_.empty() || stdin_close_pending_) FlushStdin();
   if (requester_) {
     auto r = std::move(requester_);
     requester_.reset();
@@ -212,6 +214,7 @@ void Session::Abort(const std::string& why) {
   stdin_watched_ = false;
   stdin_fd_.reset();
   master_.reset();
+  CancelPartialTimers();
   auto clients = std::move(clients_);
   clients_.clear();
   if (requester_) clients.push_back(std::move(requester_));
@@ -263,11 +266,54 @@ void Session::OnPumpEvent(int i, uint32_t events) {
 }
 
 void Session::Output(LogStream stream, absl::string_view data) {
-  if (log_) log_->Write(stream, data);
+  if (log_) {
+    bool was_pending = log_->has_pending(stream);
+    log_->Write(stream, data);
+    if (log_->has_pending(stream)) NotePartial(stream, was_pending, data);
+  }
   if (clients_.empty()) return;
   std::string frame;
   AppendFrame(&frame, stream == LogStream::kStdout ? kStdout : kStderr, data);
   for (auto& c : clients_) c->SendRaw(frame);  // a slow client drops itself
+}
+
+void Session::NotePartial(LogStream stream, bool was_pending, absl::string_view data) {
+  int i = static_cast<int>(stream);
+  // A new partial line began with this data unless the old one goes on.
+  if (!was_pending || memchr(data.data(), '\n', data.size()) != nullptr)
+    partial_since_ms_[i] = EventLoop::NowMs();
+  if (!partial_timer_[i])
+    partial_timer_[i] = loop_.AddTimer(kPartialFlushMs, [this, i] { OnPartialTimer(i); });
+}
+
+void Session::OnPartialTimer(int i) {
+  partial_timer_[i] = 0;
+  auto stream = static_cast<LogStream>(i);
+  if (!log_ || !log_->has_pending(stream)) return;
+  int64_t waited = EventLoop::NowMs() - partial_since_ms_[i];
+  if (waited < kPartialFlushMs) {
+    // The line that armed the timer was logged; this one is younger.
+    partial_timer_[i] = loop_.AddTimer(kPartialFlushMs - waited, [this, i] { OnPartialTimer(i); });
+    return;
+  }
+  log_->Flush(stream);
+}
+
+void Session::CancelPartialTimers() {
+  for (auto& t : partial_timer_) {
+    if (t) loop_.CancelTimer(t);
+    t = 0;
+  }
+}
+
+void Session::ReopenLog() {
+  if (!log_) return;
+  absl::Status st = log_->Reopen();
+  if (st.ok()) {
+    DiagInfo(absl::StrCat(name(), ": log reopened"));
+  } else {
+    DiagError(absl::StrCat(name(), ": ", st.message(), "; still writing to the old file"));
+  }
 }
 
 void Session::ProcessExited(int wait_status, bool oom_killed) {
@@ -305,6 +351,7 @@ void Session::Finish() {
     ClosePump(i);
   }
   if (log_) log_->Flush();
+  CancelPartialTimers();
   if (stdin_watched_) loop_.Remove(stdin_fd_.get());
   stdin_watched_ = false;
   stdin_fd_.reset();
@@ -330,7 +377,7 @@ void Session::Attach(std::shared_ptr<Connection> c, bool wants_stdin) {
     return;
   }
   c->session = config_.exec_id;
-  c->stdin_client = wants_stdin && config_.stdin && !stdin_closed_;
+  c->stdin_client = wants_stdin && config_.stdin && !stdin_closed_ && !tty_eof_queued_;
   if (c->stdin_client) {
     stdin_clients_++;
     stdin_ever_ = true;
@@ -391,7 +438,8 @@ void Session::OnClientFrame(Connection& c, Frame& f) {
 }
 
 void Session::QueueStdin(absl::string_view data) {
-  if (stdin_closed_ || state_ == State::kExiting || state_ == State::kExited) return;
+  if (stdin_closed_ || tty_eof_queued_ || state_ == State::kExiting || state_ == State::kExited)
+    return;
   stdin_buf_.append(data.data(), data.size());
   if (stdin_fd_) {
     FlushStdin();
@@ -412,6 +460,7 @@ void Session::FlushStdin() {
       stdin_close_pending_ = true;
       break;
     }
+    if (n > 0) stdin_last_ = stdin_buf_[n - 1];
     stdin_buf_.erase(0, n);
   }
   if (!stdin_fd_) return;
@@ -432,17 +481,41 @@ void Session::FlushStdin() {
 }
 
 void Session::CloseStdin() {
-  if (config_.terminal) return;  // the master is also the output
+  if (!stdin_fd_ && config_.terminal && state_ == State::kStarting) {
+    stdin_close_pending_ = true;  // when the pty master arrives
+    return;
+  }
   if (!stdin_buf_.empty() && stdin_fd_) {
     stdin_close_pending_ = true;
     return;
   }
+  if (config_.terminal && stdin_fd_ && !tty_eof_queued_ && QueueTtyEof()) return;
   if (stdin_watched_) loop_.Remove(stdin_fd_.get());
   stdin_watched_ = false;
-  if (stdin_fd_) DiagInfo(absl::StrCat(name(), ": stdin closed"));
+  if (stdin_fd_)
+    DiagInfo(absl::StrCat(name(), config_.terminal ? ": stdin ended (end-of-file sent to the tty)"
+                                                   : ": stdin closed"));
   stdin_fd_.reset();
   stdin_buf_.clear();
   stdin_closed_ = true;
+}
+
+// The master is also the output, so it stays open: the process gets the
+// tty's end-of-file sequence. Returns false when there is nothing to send.
+bool Session::QueueTtyEof() {
+  tty_eof_queued_ = true;
+  struct termios t;
+  std::string eof;
+  if (tcgetattr(stdin_fd_.get(), &t) == 0) {
+    eof = TtyEofSequence(t, stdin_last_);
+  } else {
+    DiagError(absl::StrCat(name(), ": tcgetattr on the pty master: ", strerror(errno)));
+  }
+  if (eof.empty()) return false;
+  stdin_buf_ = std::move(eof);
+  stdin_close_pending_ = true;
+  FlushStdin();  // closes once written
+  return true;
 }
 
 void Session::PauseStdinClients(bool pause) {

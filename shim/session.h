@@ -20,12 +20,16 @@
 // has its reply. For the container, whatever the runtime itself wrote to the
 // pipes during `create` (warnings) goes to the shim's diagnostics, not the log.
 //
-// Output is always read, whether or not anyone is attached; a slow client is
-// dropped by its Connection, never waited for. Stdin from clients is queued
-// (at most kMaxStdinQueued, then clients' input is paused until the process
-// reads). With stdin_once, the process's stdin is closed once the last
-// client that sent stdin leaves (a tty's stdin cannot be closed on its own:
-// there it stays open).
+// Output is always read, whether or not anyone is attached, and goes to the
+// clients at once; a slow client is dropped by its Connection, never waited
+// for. The log gets whole lines; a partial line (a prompt) that waited
+// kPartialFlushMs for its newline is logged as a P record.
+//
+// Stdin from clients is queued (at most kMaxStdinQueued, then clients' input
+// is paused until the process reads). With stdin_once, the process's stdin is
+// closed once the last client that sent stdin leaves. A tty's input cannot be
+// closed apart from its output: there the session writes the tty's
+// end-of-file sequence (tty_eof.h) instead, and takes no stdin after it.
 
 #include <sys/types.h>
 
@@ -48,6 +52,7 @@ namespace skiff::shim {
 
 inline constexpr int64_t kDrainMs = 2000;
 inline constexpr size_t kMaxStdinQueued = 1 << 20;
+inline constexpr int64_t kPartialFlushMs = 1000;
 
 class Session {
  public:
@@ -79,6 +84,9 @@ class Session {
   absl::Status Running(pid_t pid);
   void Abort(const std::string& why);
   void ProcessExited(int wait_status, bool oom_killed);
+  // Reopens the session's log file (SIGUSR1: external rotation). Errors go
+  // to the diagnostics; the old file stays in use.
+  void ReopenLog();
 
   // Adds an attach client (which got its 'o' already). A client of an
   // exited session gets the exit record and is closed.
@@ -113,6 +121,10 @@ class Session {
   void QueueStdin(absl::string_view data);
   void FlushStdin();
   void CloseStdin();
+  bool QueueTtyEof();
+  void NotePartial(LogStream stream, bool was_pending, absl::string_view data);
+  void OnPartialTimer(int i);
+  void CancelPartialTimers();
   void PauseStdinClients(bool pause);
   void SetState(State to);
 
@@ -135,6 +147,8 @@ class Session {
   bool stdin_closed_ = false;
   int stdin_clients_ = 0;
   bool stdin_ever_ = false;
+  char stdin_last_ = '\n';  // the last byte the process was given
+  bool tty_eof_queued_ = false;
 
   std::vector<std::shared_ptr<Connection>> clients_;
   std::shared_ptr<Connection> requester_;
@@ -143,6 +157,9 @@ class Session {
   ExitRecord exit_;
   std::string exit_frame_;
   EventLoop::TimerId drain_timer_ = 0;
+  // Per stream: the flush timer of a partial line, and when that line began.
+  EventLoop::TimerId partial_timer_[2] = {0, 0};
+  int64_t partial_since_ms_[2] = {0, 0};
 };
 
 }  // namespace skiff::shim

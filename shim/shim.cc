@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
 #include "common/status.h"
@@ -59,16 +61,17 @@ void Shim::SetPhase(Phase to) {
 absl::Status Shim::Setup() {
   if (mkdir(opts_.state_dir.c_str(), 0700) != 0 && errno != EEXIST)
     return Errno("create state dir", opts_.state_dir);
-  RETURN_IF_ERROR(WriteFileAtomic(opts_.state_dir + "/shim.pid", absl::StrCat(getpid())));
 
   ASSIGN_OR_RETURN(loop_, EventLoop::Create());
   sigset_t set;
   sigemptyset(&set);
-  for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT}) sigaddset(&set, s);
+  for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1}) sigaddset(&set, s);
   if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return Errno("sigprocmask");
   signal_fd_.reset(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!signal_fd_) return Errno("signalfd");
   RETURN_IF_ERROR(loop_->Add(signal_fd_.get(), EPOLLIN, [this](uint32_t) { OnSignal(); }));
+  // Once SIGUSR1 is handled: whoever reads the pid may signal it.
+  RETURN_IF_ERROR(WriteFileAtomic(opts_.state_dir + "/shim.pid", absl::StrCat(getpid())));
   reaper_ = std::make_unique<Reaper>(*loop_);
   runtime_ = std::make_unique<RuntimeClient>(*loop_, *reaper_, opts_.runtime);
 
@@ -128,6 +131,8 @@ void Shim::OnSignal() {
   while (read(signal_fd_.get(), &si, sizeof si) == sizeof si) {
     if (si.ssi_signo == SIGCHLD) {
       reaper_->ReapAll();
+    } else if (si.ssi_signo == SIGUSR1) {
+      ReopenLogs(si.ssi_pid);
     } else {
       DiagInfo(absl::StrCat("ignoring signal ", si.ssi_signo, " from pid ", si.ssi_pid,
                             ": the shim lives as long as its container"));
@@ -135,6 +140,15 @@ void Shim::OnSignal() {
   }
   // A SIGCHLD may have been merged with one that arrived while reaping.
   reaper_->ReapAll();
+}
+
+void Shim::ReopenLogs(pid_t from) {
+  // The diagnostics first, so that what follows lands in the new file.
+  if (!OpenDiagLog(opts_.shim_log.c_str()))
+    DiagError(absl::StrCat("reopen `", opts_.shim_log, "`: ", strerror(errno)));
+  DiagInfo(absl::StrCat("signal ", SIGUSR1, " from pid ", from, ": reopening the logs"));
+  init_->ReopenLog();
+  for (auto& [id, s] : execs_) s->ReopenLog();
 }
 
 void Shim::FailCreate(const std::string& why, bool cleanup) {

@@ -17,9 +17,11 @@
 //   attach clients take the rest of the output, for at most --exit-linger.
 // kDone: Run() returns; sockets removed.
 //
-// Signals (signalfd): SIGCHLD reaps; SIGTERM, SIGINT, SIGHUP and SIGQUIT are
-// logged and ignored: the shim lives exactly as long as its container, and
-// killing the shim would close the container's stdio under it.
+// Signals (signalfd): SIGCHLD reaps; SIGUSR1 reopens the container's and
+// the exec sessions' logs and shim.log (after an external rotator renamed
+// them); SIGTERM, SIGINT, SIGHUP and SIGQUIT are logged and ignored: the shim
+// lives exactly as long as its container, and killing the shim would close
+// the container's stdio under it.
 
 #include <sys/types.h>
 
@@ -54,6 +56,7 @@ class Shim {
  private:
   absl::Status Setup();
   void OnSignal();
+  void ReopenLogs(pid_t from);
   void OnCreated(absl::StatusOr<pid_t> pid);
   void FailCreate(const std::string& why, bool cleanup);
   void OnInitExit(int wait_status);

@@ -27,6 +27,20 @@ absl::StatusOr<TestLayer> MakeLayer(const std::vector<TarEntry>& entries,
 // host has no /bin/busybox.
 absl::StatusOr<TestLayer> BusyboxLayer(TarCompression compression = TarCompression::kNone);
 
+// The busybox image the integration tests and benchmarks run, shaped like
+// Docker Hub's: bin/busybox (the host's static /bin/busybox) with a symlink
+// bin/<applet> -> busybox for every applet `/bin/busybox --list` names at
+// call time; /etc/passwd with root, nobody and app (uid 1000, home
+// /home/app), /etc/group with their groups; /tmp 1777, /root 0700, /home/app
+// (owned by app), /var, /proc, /sys, /dev. NotFound when the host has no
+// /bin/busybox; Internal when `busybox --list` fails or lists nothing.
+absl::StatusOr<TestLayer> FullBusyboxLayer(TarCompression compression = TarCompression::kNone);
+
+// The config that goes with FullBusyboxLayer: linux on the host's
+// architecture, Cmd ["sh"], the usual PATH, no Entrypoint, and one history
+// entry per layer. Deterministic: the same layers give the same image id.
+std::string BusyboxConfigJson(const std::vector<Digest>& diff_ids);
+
 // An image config for linux/amd64 with the given DiffIDs and Cmd, plus an
 // Env, WorkingDir, Labels, ExposedPorts and one history entry per layer.
 std::string MakeConfigJson(const std::vector<Digest>& diff_ids,

@@ -12,6 +12,12 @@ using shim::AttachClient;
 
 class AttachTest : public ShimTest {};
 
+int Count(const std::string& s, const std::string& needle) {
+  int n = 0;
+  for (size_t p = s.find(needle); p != std::string::npos; p = s.find(needle, p + 1)) n++;
+  return n;
+}
+
 // The container waits for /tmp/go, so both clients are attached before it speaks.
 TEST_F(AttachTest, TwoClientsSeeTheSameOutput) {
   Bundle b;
@@ -102,6 +108,63 @@ TEST_F(AttachTest, ResizeChangesSttySizeInside) {
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_TRUE(Contains(out->out, "41 123")) << out->out;
   EXPECT_TRUE(Contains(ReadFileOr(o.log_path), " stdout F 41 123\r")) << ReadFileOr(o.log_path);
+}
+
+// A tty's input cannot be closed like a pipe: with --stdin-once the shim ends
+// it with the tty's EOF character, after ending the pending line, so `cat`
+// sees end-of-file and exits.
+TEST_F(AttachTest, TtyStdinOnceGivesCatEndOfFileWhenTheClientSaysSo) {
+  Bundle b;
+  b.config()["process"]["terminal"] = true;
+  b.Args({"/bin/cat"});
+  auto o = Opts(UniqueId("ttyeof"));
+  o.terminal = true;
+  o.stdin = true;
+  o.stdin_once = true;
+  Container c(rt(), b, o.id);
+  LaunchAndStart(b, o, c);
+  auto a = AttachClient::Attach(o.attach_socket, "", /*stdin=*/true);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE((*a)->SendStdin("hello\nno newline yet").ok());
+  ASSERT_TRUE((*a)->CloseStdin().ok());
+  auto out = (*a)->ReadUntilExit(absl::Seconds(10));
+  ASSERT_TRUE(out.ok()) << out.status() << "\nshim.log:\n" << ReadFileOr(o.shim_log);
+  EXPECT_EQ(json::parse(out->exit_record)["exit_code"], 0);
+  // The tty echoes the input and cat writes it back: each line twice (in an
+  // order that depends on scheduling), the second ended by the shim's newline.
+  EXPECT_EQ(Count(out->out, "hello\r\n"), 2) << out->out;
+  EXPECT_EQ(Count(out->out, "no newline yet"), 2) << out->out;
+  EXPECT_TRUE(Contains(out->out, "no newline yet\r\n")) << out->out;
+  EXPECT_FALSE(Contains(out->out, "^D")) << "the EOF character is not echoed";
+  EXPECT_TRUE(Contains(ReadFileOr(o.shim_log), "end-of-file sent to the tty"));
+}
+
+// The same when the last stdin client simply goes away; an output-only
+// client watches.
+TEST_F(AttachTest, TtyStdinOnceGivesEndOfFileWhenTheLastStdinClientLeaves) {
+  Bundle b;
+  b.config()["process"]["terminal"] = true;
+  b.Sh("while read l; do echo got:$l; done; echo eof-seen; exit 3");
+  auto o = Opts(UniqueId("ttyeof2"));
+  o.terminal = true;
+  o.stdin = true;
+  o.stdin_once = true;
+  Container c(rt(), b, o.id);
+  LaunchAndStart(b, o, c);
+  auto watcher = AttachClient::Attach(o.attach_socket);
+  ASSERT_TRUE(watcher.ok()) << watcher.status();
+  {
+    auto typist = AttachClient::Attach(o.attach_socket, "", /*stdin=*/true);
+    ASSERT_TRUE(typist.ok()) << typist.status();
+    ASSERT_TRUE((*typist)->SendStdin("one\r").ok());  // Enter, as a terminal sends it
+    (*typist)->Close();                               // leaves without 'c'
+  }
+  auto out = (*watcher)->ReadUntilExit(absl::Seconds(10));
+  ASSERT_TRUE(out.ok()) << out.status() << "\nshim.log:\n" << ReadFileOr(o.shim_log);
+  EXPECT_TRUE(Contains(out->out, "got:one")) << out->out;
+  EXPECT_FALSE(Contains(out->out, "got:\r")) << "no empty line: the line had ended" << out->out;
+  EXPECT_TRUE(Contains(out->out, "eof-seen")) << out->out;
+  EXPECT_EQ(json::parse(out->exit_record)["exit_code"], 3);
 }
 
 TEST_F(AttachTest, ClientThatNeverReadsIsDroppedAndBlocksNothing) {

@@ -1,5 +1,6 @@
 // Exec sessions: `ocirun exec --detach` run and monitored by the shim, each
 // with its own stdio, attach, resize and exit record.
+#include <signal.h>
 #include <unistd.h>
 
 #include "gtest/gtest.h"
@@ -170,6 +171,26 @@ TEST_F(ExecTest, StuckExecDoesNotBlockTheContainersExit) {
   ASSERT_TRUE(exec_rec);
   EXPECT_EQ((*exec_rec)["signal"], 9);
   EXPECT_TRUE(WaitShimGone(launched_.shim_pid));
+}
+
+// SIGUSR1 reopens an exec session's own log as well as the container's.
+TEST_F(ExecTest, SigusrOneReopensAnExecSessionsLog) {
+  ExecRequest q = Req(
+      "rot", {"/bin/sh", "-c", "echo a; while [ ! -e /tmp/go-rot ]; do sleep 0.02; done; echo b"});
+  q.log = dir_ + "/rot.log";
+  auto r = AttachClient::Exec(opts_.control_socket, q);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE(WaitFor([&] { return Contains(ReadFileOr(q.log), " F a"); }));
+  ASSERT_EQ(rename(q.log.c_str(), (q.log + ".1").c_str()), 0);
+  ASSERT_EQ(kill(launched_.shim_pid, SIGUSR1), 0);
+  ASSERT_TRUE(WaitFor([&] { return PathExists(q.log); })) << ReadFileOr(opts_.shim_log);
+  ASSERT_TRUE(WriteFile(bundle_->InRootfs("/tmp/go-rot"), ""));
+  ASSERT_TRUE(WaitExit(opts_.state_dir + "/exec-rot.exit"));
+  EXPECT_EQ(StreamLines(ParseCriLog(ReadFileOr(q.log + ".1")), "stdout"),
+            std::vector<std::string>{"a"});
+  EXPECT_EQ(StreamLines(ParseCriLog(ReadFileOr(q.log)), "stdout"), std::vector<std::string>{"b"});
+  ASSERT_TRUE(c_->Kill("KILL").ok());
+  ASSERT_TRUE(WaitExit(opts_.exit_file));
 }
 
 TEST_F(ExecTest, NoExecAfterTheContainerExited) {

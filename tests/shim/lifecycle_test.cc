@@ -201,6 +201,47 @@ TEST_F(LifecycleTest, NoZombiesFromOrphans) {
   EXPECT_TRUE(ChildrenOf(l.shim_pid).empty());
 }
 
+// Without a pid namespace, a background grandchild keeps the container's
+// stdout open after the container's process exited, and an attach client
+// neither reads nor leaves. Neither may keep the shim from recording the exit
+// (after at most 2 s of draining) or from exiting (after --exit-linger).
+TEST_F(LifecycleTest, ExitIsRecordedWhileAGrandchildHoldsTheOutputAndAClientHangs) {
+  Bundle b;
+  b.RemoveNamespace("pid");
+  // 600 kB: more than the sockets buffer, less than the client's 1 MiB queue,
+  // so the hung client is neither done nor dropped.
+  b.Sh(
+      "sleep 60 & echo $! > /tmp/bg.pid; while [ ! -e /tmp/go ]; do sleep 0.02; done; "
+      "yes 0123456789abcdef | head -c 600000; echo bye; exit 7");
+  auto o = Opts(UniqueId("grandchild"));
+  o.exit_linger_ms = 1000;
+  Container c(rt(), b, o.id);
+  shim::Launched l = LaunchAndStart(b, o, c);
+  ASSERT_GT(l.shim_pid, 0);
+  auto hung = shim::AttachClient::Attach(o.attach_socket);
+  ASSERT_TRUE(hung.ok()) << hung.status();
+  ASSERT_TRUE(WriteFile(b.InRootfs("/tmp/go"), ""));
+  pid_t bg = 0;
+  ASSERT_TRUE(
+      WaitFor([&] { return (bg = atoi(ReadFileOr(b.InRootfs("/tmp/bg.pid")).c_str())) > 0; }));
+  auto rec = WaitExit(o.exit_file, milliseconds(6000));
+  ASSERT_TRUE(rec) << "no exit record while the grandchild holds stdout\n"
+                   << ReadFileOr(o.shim_log);
+  EXPECT_EQ((*rec)["exit_code"], 7);
+  EXPECT_TRUE(ProcessAlive(bg)) << "the grandchild still holds the pipe";
+  EXPECT_TRUE(WaitShimGone(l.shim_pid, milliseconds(6000)))
+      << "the shim waits for the hung client beyond --exit-linger\n"
+      << ReadFileOr(o.shim_log);
+  std::string diag = ReadFileOr(o.shim_log);
+  EXPECT_TRUE(Contains(diag, "exit linger time is over")) << "the client still held output\n"
+                                                          << diag;
+  EXPECT_FALSE(Contains(diag, "dropped")) << diag;
+  auto lines = StreamLines(ParseCriLog(ReadFileOr(o.log_path)), "stdout");
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back(), "01bye") << "all output before the exit is in the log";
+  kill(bg, SIGKILL);
+}
+
 TEST_F(LifecycleTest, NoZombiesAfterExecSessionsInAPidNamespace) {
   Bundle b;
   b.Args({"/ocitest", "sleep", "60"});
