@@ -9,7 +9,9 @@
 // hostname, sysctls, ulimits, devices, namespaces, network none|host).
 //
 // Errors are InvalidArgument naming the field and the bad value ("unknown
-// capability: CAP_FOO", "--tmpfs: target must be absolute: run").
+// capability: \"CAP_FOO\"", "--tmpfs: target must be absolute: run"), or
+// UNIMPLEMENTED for what the API reserves but skiffd lacks yet (volume
+// mounts, bridge and named networks without a network_namespace_path).
 
 #include <string>
 #include <vector>
@@ -60,6 +62,10 @@ struct SpecInput {
   std::string resolv_conf_file;
   // The cgroup path for linux.cgroupsPath ("/skiff/<id>" by default).
   std::string cgroups_path;
+  // A network namespace to join (an nsfs bind mount the caller prepared for
+  // a bridge or named network). "" gives a new, empty one for "" and "none"
+  // and the host's for "host"; other modes then are UNIMPLEMENTED.
+  std::string network_namespace_path;
 };
 
 absl::StatusOr<nlohmann::json> BuildSpec(const SpecInput& in);

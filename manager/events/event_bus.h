@@ -9,11 +9,13 @@
 
 #include <cstddef>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -57,6 +59,18 @@ class EventBus {
   absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(
       const std::vector<skiff::v1::Filter>& filters, std::optional<absl::Time> since,
       std::optional<absl::Time> until);
+
+ private:
+  class Queue;
+  class SubscriptionImpl;
+
+  absl::Mutex mu_;
+  // The last kBufferedEvents events, oldest first, for `since` replay.
+  std::deque<skiff::v1::Event> ring_ ABSL_GUARDED_BY(mu_);
+  // Live subscribers; an expired pointer is a subscription its owner dropped.
+  std::vector<std::weak_ptr<Queue>> queues_ ABSL_GUARDED_BY(mu_);
+  // Keeps a stream's times strictly increasing even when the clock is not.
+  absl::Time last_time_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
 }  // namespace skiff::manager

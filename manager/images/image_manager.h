@@ -12,14 +12,21 @@
 //
 // Thread-safe. Events (image load, tag, untag, delete) go to the EventBus.
 
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "manager/content/content_store.h"
 #include "manager/events/event_bus.h"
+#include "manager/images/archive_save.h"
 #include "manager/images/image.h"
 #include "manager/metadata/store.h"
 #include "manager/snapshots/snapshotter.h"
@@ -32,6 +39,18 @@ struct ResolvedImage {
   std::vector<std::string> names;  // every tag pointing at it
 };
 
+// One line of `docker rmi` / `docker image prune`: exactly one field set.
+struct ImageDeleteItem {
+  std::string untagged;  // "busybox:latest"
+  std::string deleted;   // "sha256:<hex>"
+};
+
+struct PruneResult {
+  std::vector<ImageDeleteItem> items;
+  // Bytes of the blobs and snapshots removed.
+  uint64_t space_reclaimed = 0;
+};
+
 class ImageManager {
  public:
   ImageManager(MetadataStore& store, ContentStore& content, Snapshotter& snapshotter,
@@ -39,7 +58,11 @@ class ImageManager {
 
   // Loads every image of a docker-archive or OCI layout tar (maybe
   // compressed), records them and their names (moving a name that pointed at
-  // another image), and returns them.
+  // another image), and returns them; each one's `image.names` are the names
+  // the archive gave it. Loading an image again is fine. A failed load keeps
+  // no record and no blob. NotFound / PermissionDenied are about `tar_path`
+  // itself; what is wrong inside the archive is InvalidArgument (DataLoss
+  // for a digest mismatch).
   absl::StatusOr<std::vector<ResolvedImage>> Load(const std::string& tar_path);
 
   absl::StatusOr<ResolvedImage> Resolve(absl::string_view reference);
@@ -49,7 +72,41 @@ class ImageManager {
   // without layers.
   absl::StatusOr<std::string> Unpack(const ResolvedImage& image);
 
-  // The rest of the ImageService (tag, remove, prune, history, save) is
+  // Every image, newest (by created) first. An image whose blobs cannot be
+  // read is still listed, with its record and names and an empty `image`.
+  absl::StatusOr<std::vector<ResolvedImage>> List();
+
+  // Points the name `target` ("busybox:1.36", normalized) at the image
+  // `source` refers to, moving it from another image. InvalidArgument for a
+  // malformed target or one with a digest. Event "tag".
+  absl::Status Tag(absl::string_view source, absl::string_view target);
+
+  // docker rmi. By name: removes that tag, and the image with it when it was
+  // the last one. By id: removes the image and all its tags; with several
+  // tags only with `force`. An image a container uses is refused
+  // (FailedPrecondition "image is in use by container <id12> (<name>): ...")
+  // unless `force`, and always while such a container runs; with `force` and
+  // only stopped users the image is untagged but kept (dangling), since the
+  // containers still need its layers. Events "untag", "delete".
+  absl::StatusOr<std::vector<ImageDeleteItem>> Remove(absl::string_view reference, bool force);
+
+  // Deletes the images without tags (with `all`: every image) that no
+  // container uses and that `match` (if set) accepts, with their blobs and
+  // snapshots.
+  absl::StatusOr<PruneResult> Prune(bool all,
+                                    const std::function<bool(const ResolvedImage&)>& match);
+
+  // Writes the images as one archive at `path`. An image named by a tag
+  // carries that tag; one named by id carries none (as docker save). Event
+  // "save".
+  absl::Status Save(const std::vector<std::string>& references, const std::string& path,
+                    ArchiveFormat format);
+
+  // Bytes of the layer once decompressed (its DiffID's size); computed once
+  // per layer and remembered.
+  absl::StatusOr<int64_t> UncompressedSize(const Descriptor& layer);
+
+  // The rest of the ImageService (list filters, inspect, history) is
   // implemented by the service on top of these and the stores.
   MetadataStore& store() { return store_; }
   ContentStore& content() { return content_; }
@@ -57,10 +114,38 @@ class ImageManager {
   EventBus& events() { return events_; }
 
  private:
+  // What a reference matched: the image, and the tag when it matched a name.
+  struct Match {
+    ImageRecord record;
+    std::string tag;  // normalized; "" for an id or id prefix
+  };
+  absl::StatusOr<Match> Find(absl::string_view reference);
+  absl::StatusOr<ResolvedImage> Complete(ImageRecord record);
+  // Complete, or only the record and names when the image's blobs are
+  // unreadable (so it can still be listed and removed).
+  absl::StatusOr<ResolvedImage> CompleteOrBare(ImageRecord record);
+  absl::StatusOr<std::vector<ResolvedImage>> LoadLocked(const std::string& tar_path)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Deletes the image record (with any tags left) and then every blob and
+  // committed snapshot no other image needs; returns the bytes freed.
+  absl::StatusOr<uint64_t> DeleteLocked(const ResolvedImage& image)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Untags `image` completely (events and items) and deletes it.
+  absl::StatusOr<uint64_t> UntagAndDeleteLocked(const ResolvedImage& image,
+                                                std::vector<ImageDeleteItem>* items)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PublishImage(const std::string& action, const std::string& id, const std::string& name);
+
   MetadataStore& store_;
   ContentStore& content_;
   Snapshotter& snapshotter_;
   EventBus& events_;
+
+  // Serializes everything that adds or deletes images, tags, blobs or
+  // snapshots, so a garbage collection never sees half of a load.
+  absl::Mutex mu_;
+  absl::Mutex size_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::map<Digest, int64_t> uncompressed_size_ ABSL_GUARDED_BY(size_mu_);
 };
 
 }  // namespace skiff::manager
