@@ -85,9 +85,36 @@ const std::vector<CgroupMount>& SelfCgroupMounts() {
   return mounts;
 }
 
+absl::StatusOr<int64_t> StatfsType(const std::string& path) {
+  struct statfs st;
+  if (statfs(path.c_str(), &st) != 0) return Errno("statfs", path);
+  return static_cast<int64_t>(st.f_type);
+}
+
+std::string FsTypeName(int64_t type) {
+  switch (type) {
+    case CGROUP_SUPER_MAGIC:
+      return "cgroup";
+    case CGROUP2_SUPER_MAGIC:
+      return "cgroup2";
+    case TMPFS_MAGIC:
+      return "tmpfs";
+    case SYSFS_MAGIC:
+      return "sysfs";
+    default:
+      return absl::StrCat("filesystem type 0x", absl::Hex(type));
+  }
+}
+
 absl::Status MkdirAll(const std::string& base, const std::string& rel,
                       std::vector<std::string>* created) {
   std::string full = base + rel;
+  ASSIGN_OR_RETURN(int64_t type, StatfsType(base));
+  if (type != CGROUP_SUPER_MAGIC && type != CGROUP2_SUPER_MAGIC) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("create cgroup `", full, "`: `", base, "` is ", FsTypeName(type),
+                     ", not a cgroup filesystem (is the cgroup hierarchy unmounted?)"));
+  }
   // Common case: the parent exists, one syscall.
   if (mkdir(full.c_str(), 0755) == 0) {
     created->push_back(full);
@@ -347,20 +374,28 @@ bool PollUntil(const std::function<bool()>& done, int timeout_ms) {
 
 absl::string_view Trim(absl::string_view s) { return absl::StripAsciiWhitespace(s); }
 
+CgroupMode DetectCgroupMode(const std::string& cgroup_root, const std::vector<CgroupMount>& mounts,
+                            const FsTypeFn& fs_type) {
+  auto is_cgroup2 = [&](const std::string& dir) {
+    absl::StatusOr<int64_t> type = fs_type(dir);
+    return type.ok() && *type == CGROUP2_SUPER_MAGIC;
+  };
+  if (is_cgroup2(cgroup_root)) return CgroupMode::kV2;
+  std::string prefix = cgroup_root + "/";
+  for (const CgroupMount& m : mounts) {
+    if (m.v2 && absl::StartsWith(m.mount_point, prefix) && is_cgroup2(m.mount_point)) {
+      return CgroupMode::kHybrid;
+    }
+  }
+  return CgroupMode::kV1;
+}
+
 }  // namespace cgroups_internal
 
 using namespace cgroups_internal;  // NOLINT
 
 CgroupMode DetectCgroupMode(const std::string& cgroup_root) {
-  struct statfs st;
-  if (statfs(cgroup_root.c_str(), &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC) {
-    return CgroupMode::kV2;
-  }
-  std::string prefix = cgroup_root + "/";
-  for (const CgroupMount& m : SelfCgroupMounts()) {
-    if (m.v2 && absl::StartsWith(m.mount_point, prefix)) return CgroupMode::kHybrid;
-  }
-  return CgroupMode::kV1;
+  return DetectCgroupMode(cgroup_root, SelfCgroupMounts(), StatfsType);
 }
 
 absl::StatusOr<std::string> ResolveCgroupPath(const std::string& cgroups_path,
@@ -395,13 +430,23 @@ absl::StatusOr<std::string> ResolveCgroupPath(const std::string& cgroups_path,
 }
 
 std::vector<V1Hierarchy> V1Hierarchies(const std::string& cgroup_root) {
+  return V1Hierarchies(cgroup_root, SelfCgroupMounts(), StatfsType);
+}
+
+std::vector<V1Hierarchy> V1Hierarchies(const std::string& cgroup_root,
+                                       const std::vector<CgroupMount>& mounts,
+                                       const FsTypeFn& fs_type) {
   std::vector<V1Hierarchy> out;
   std::string prefix = cgroup_root + "/";
-  for (const CgroupMount& m : SelfCgroupMounts()) {
+  for (const CgroupMount& m : mounts) {
     if (m.v2 || m.controllers.empty() || !absl::StartsWith(m.mount_point, prefix) ||
         m.mount_point.find('/', prefix.size()) != std::string::npos) {
       continue;
     }
+    // Mounted over since mountinfo was read, or listed but covered by a
+    // later mount on a parent: not a hierarchy to use.
+    absl::StatusOr<int64_t> type = fs_type(m.mount_point);
+    if (!type.ok() || *type != CGROUP_SUPER_MAGIC) continue;
     // A later mount on the same point hides the earlier one; the same
     // hierarchy mounted twice is used once.
     auto same = std::find_if(out.begin(), out.end(), [&](const V1Hierarchy& h) {

@@ -13,10 +13,12 @@
 //   RETURN_IF_ERROR(cg->Destroy());
 //
 // Hybrid hosts (v1 controllers plus an empty cgroup2 at <root>/unified) use
-// the v1 hierarchies, as runc does. Implementations: v1.h, v2.h (limits,
-// freezer, OOM events), v1_stats.cc, v2_stats.cc; device rules on v2 are an
-// eBPF program (devices_bpf.h) built from the emulated v1 rules
-// (device_rules.h).
+// the v1 hierarchies, as runc does. Directories are only ever made on a
+// cgroup or cgroup2 filesystem (checked with statfs), so a hierarchy that is
+// unmounted or covered by another mount gets no litter. Implementations:
+// v1.h, v2.h (limits, freezer, OOM events), v1_stats.cc, v2_stats.cc; device
+// rules on v2 are an eBPF program (devices_bpf.h) built from the emulated v1
+// rules (device_rules.h).
 
 #include <sys/types.h>
 
@@ -33,8 +35,11 @@ namespace skiff::runtime {
 
 enum class CgroupMode { kV1, kHybrid, kV2 };
 
-// statfs(2) of `cgroup_root` (cgroup2 there means kV2); otherwise the cgroup
-// mounts of /proc/self/mountinfo, which is read once per process and cached.
+// statfs(2) of `cgroup_root` (cgroup2 there means kV2); otherwise kHybrid
+// when a cgroup2 mount below it, from /proc/self/mountinfo (read once per
+// process and cached), is still cgroup2 by statfs. A directory that is not a
+// cgroup2 mount is never taken for the v2 hierarchy: in a mount namespace
+// where <root>/unified was unmounted it is a plain tmpfs directory.
 CgroupMode DetectCgroupMode(const std::string& cgroup_root = "/sys/fs/cgroup");
 
 // linux.cgroupsPath to the path below each hierarchy root, runc-style:

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
+#include "runtime/cgroups/cgroups.h"
 #include "runtime/spec.h"
 
 namespace skiff::runtime::cgroups_internal {
@@ -31,8 +32,27 @@ std::vector<CgroupMount> ParseCgroupMounts(absl::string_view mountinfo);
 // The cgroup mounts of /proc/self/mountinfo, read once per process.
 const std::vector<CgroupMount>& SelfCgroupMounts();
 
-// mkdir -p of `base` + `rel` ("/a/b"); `base` must exist. Appends the
-// directories it made to `created`, top-down. An existing leaf is fine.
+// The filesystem type of `path` (statfs(2) f_type: CGROUP_SUPER_MAGIC,
+// CGROUP2_SUPER_MAGIC, TMPFS_MAGIC, ...). Detection takes it as a parameter
+// so that tests can describe any host layout.
+using FsTypeFn = std::function<absl::StatusOr<int64_t>(const std::string& path)>;
+absl::StatusOr<int64_t> StatfsType(const std::string& path);
+
+// "tmpfs", "cgroup2", ... or the hex magic, for messages.
+std::string FsTypeName(int64_t type);
+
+// DetectCgroupMode() over the given mounts: a cgroup2 entry in `mounts`
+// counts only while statfs says that directory really is cgroup2. Once it is
+// unmounted (or shadowed), what remains there is a plain directory of the
+// tmpfs below, and never the v2 hierarchy.
+CgroupMode DetectCgroupMode(const std::string& cgroup_root, const std::vector<CgroupMount>& mounts,
+                            const FsTypeFn& fs_type);
+
+// mkdir -p of `base` + `rel` ("/a/b"); `base` must exist and be on a cgroup
+// or cgroup2 filesystem: anywhere else a "cgroup" would be a plain directory
+// that limits nothing and that no rmdir of a cgroup removes, so that is an
+// error and nothing is created. Appends the directories it made to
+// `created`, top-down. An existing leaf is fine.
 absl::Status MkdirAll(const std::string& base, const std::string& rel,
                       std::vector<std::string>* created);
 

@@ -11,6 +11,7 @@
 
 #include "absl/strings/string_view.h"
 #include "runtime/cgroups/cgroups.h"
+#include "runtime/cgroups/internal.h"
 
 namespace skiff::runtime {
 
@@ -21,8 +22,13 @@ struct V1Hierarchy {
 };
 
 // The v1 hierarchies mounted directly below `cgroup_root`, from the cached
-// /proc/self/mountinfo (only hierarchies with a known controller).
+// /proc/self/mountinfo (only hierarchies with a known controller, and only
+// while statfs still finds a cgroup filesystem at the mount point).
 std::vector<V1Hierarchy> V1Hierarchies(const std::string& cgroup_root);
+// The same over given mounts and filesystem types (for tests).
+std::vector<V1Hierarchy> V1Hierarchies(const std::string& cgroup_root,
+                                       const std::vector<cgroups_internal::CgroupMount>& mounts,
+                                       const cgroups_internal::FsTypeFn& fs_type);
 
 class CgroupV1 final : public Cgroup {
  public:

@@ -1,5 +1,6 @@
 #include "runtime/cgroups/v2.h"
 
+#include <linux/magic.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -192,6 +193,13 @@ absl::StatusOr<std::unique_ptr<CgroupV2>> CgroupV2::Create(const std::string& ro
   if (r) {
     RETURN_IF_ERROR(CheckV2Resources(*r));
     SplitNeeded(*r, &needed_names, &needed_fields);
+  }
+  // Only a cgroup2 mount is a v2 hierarchy (see DetectCgroupMode).
+  ASSIGN_OR_RETURN(int64_t type, StatfsType(root));
+  if (type != CGROUP2_SUPER_MAGIC) {
+    return absl::FailedPreconditionError(absl::StrCat("create cgroup `", root, path, "`: `", root,
+                                                      "` is ", FsTypeName(type),
+                                                      ", not a cgroup2 filesystem"));
   }
   auto cg = std::make_unique<CgroupV2>(root, path);
   std::vector<std::string> created;

@@ -16,7 +16,9 @@
 # Every batch runs in a private mount namespace where the empty cgroup2 tree
 # of this hybrid host (/sys/fs/cgroup/unified) is unmounted: crun 1.8 refuses
 # hybrid hosts otherwise, and all runtimes are measured under the same
-# conditions. Everything is sequential (the machine has 2 cores).
+# conditions. Everything is sequential (the machine has 2 cores). crun then
+# writes its cgroups into the tmpfs directory under that mount point; each
+# batch removes those of its own ids before its namespace goes away.
 #
 # Usage: bash tests/bench/runtime_bench.sh [-n N] [-b BATCHES]
 #          [-r ocirun,runc,crun] [-s SPEC_RUNTIME] [-k]
@@ -32,6 +34,25 @@ set -uo pipefail
 SELF=$(readlink -f "$0")
 REPO=$(cd "$(dirname "$SELF")/../.." && pwd)
 
+# With the cgroup2 mount gone, crun takes the tmpfs directory under it for
+# the unified hierarchy: it makes /sys/fs/cgroup/unified/<id> there, with a
+# plain file cgroup.procs its delete cannot rmdir, on the host's tmpfs. This
+# removes that litter for the ids matching the globs, and only it (files
+# named cgroup.procs, then empty directories, on the tmpfs); call it where
+# the cgroup2 tree is unmounted.
+clean_shadowed_unified() {  # clean_shadowed_unified GLOB...
+  local u=/sys/fs/cgroup/unified glob d
+  [[ $(stat -fc %T "$u" 2>/dev/null) == tmpfs ]] || return 0
+  for glob in "$@"; do
+    [[ -n $glob ]] || continue
+    for d in "$u"/$glob; do
+      [[ -d $d && ! -L $d && $(stat -fc %T "$d") == tmpfs ]] && ! mountpoint -q "$d" || continue
+      find "$d" -xdev -depth \( -type f -name cgroup.procs -delete \) -o \( -type d -empty -delete \)
+      [[ ! -e $d ]] || echo "runtime_bench: left $d: it holds more than a runtime's cgroup.procs" >&2
+    done
+  done
+}
+
 # --- inner mode: one batch, already inside `unshare -m` --------------------
 # runtime_bench.sh --batch MODE BIN ROOT BUNDLE PREFIX N OUT ERR
 if [[ ${1:-} == --batch ]]; then
@@ -43,7 +64,10 @@ if [[ ${1:-} == --batch ]]; then
     target=$prefix-target
     "$bin" --root "$root" run --detach --bundle "$bundle-sleep" "$target" </dev/null >/dev/null 2>>"$err" ||
       { echo "run --detach $target failed" >>"$err"; exit 1; }
-    trap '"$bin" --root "$root" delete --force "$target" </dev/null >/dev/null 2>&1' EXIT
+    trap '"$bin" --root "$root" delete --force "$target" </dev/null >/dev/null 2>&1
+      clean_shadowed_unified "$prefix-*"' EXIT
+  else
+    trap 'clean_shadowed_unified "$prefix-*"' EXIT
   fi
   start=$EPOCHREALTIME
   for ((i = 1; i <= n; i++)); do
@@ -89,6 +113,14 @@ if [[ ${1:-} == --cleanup ]]; then
   for id in $("$bin" --root "$root" list -q 2>/dev/null); do
     "$bin" --root "$root" delete --force "$id" </dev/null >/dev/null 2>&1
   done
+  exit 0
+fi
+
+# --- inner mode: what a killed batch left under the unmounted cgroup2 tree ---
+# runtime_bench.sh --clean-shadowed PREFIX
+if [[ ${1:-} == --clean-shadowed ]]; then
+  umount /sys/fs/cgroup/unified 2>/dev/null || exit 0
+  clean_shadowed_unified "$2-*"
   exit 0
 fi
 
@@ -150,6 +182,11 @@ cleanup() {
     sort -r | while read -r d; do
       rmdir "$d" 2>/dev/null || echo "runtime_bench: could not remove cgroup $d" >&2
     done
+  # And in the tmpfs under the cgroup2 mount, which only a namespace without
+  # that mount sees (each batch cleans its own; this is for killed ones).
+  if mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then
+    unshare -m --propagation private bash "$SELF" --clean-shadowed "$PREFIX"
+  fi
   if ((KEEP)); then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT

@@ -17,6 +17,45 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+
+# With the cgroup2 mount gone (see "hybrid cgroups" below), crun takes the
+# tmpfs directory under it for the unified hierarchy: it makes
+# /sys/fs/cgroup/unified/<cgroupsPath> there, with a plain file cgroup.procs
+# its delete cannot rmdir, on the host's tmpfs. This removes that litter for
+# the names matching the globs, and only it (files named cgroup.procs, then
+# empty directories, on the tmpfs); call it where the cgroup2 tree is unmounted.
+clean_shadowed_unified() {  # clean_shadowed_unified GLOB...
+  local u=/sys/fs/cgroup/unified glob d
+  [ "$(stat -fc %T "$u" 2>/dev/null)" = tmpfs ] || return 0
+  for glob in "$@"; do
+    [ -n "$glob" ] || continue
+    for d in "$u"/$glob; do
+      if [ -d "$d" ] && [ ! -L "$d" ] && [ "$(stat -fc %T "$d")" = tmpfs ] && ! mountpoint -q "$d"; then
+        find "$d" -xdev -depth \( -type f -name cgroup.procs -delete \) -o \( -type d -empty -delete \)
+        [ ! -e "$d" ] || echo "run.sh: left $d: it holds more than a runtime's cgroup.procs" >&2
+      fi
+    done
+  done
+}
+
+# Inner mode, already inside `unshare -m`: run.sh --without-unified GLOB CMD...
+# unmounts the cgroup2 tree, runs CMD, then cleans up after it: GLOB (ids
+# made outside the suite) and skiff-it-<CMD's pid>-*, the suite's ids and
+# cgroupsPaths (tests/rootfs/bundle.h names them so).
+if [ "${1:-}" = --without-unified ]; then
+  glob=$2
+  shift 2
+  umount /sys/fs/cgroup/unified
+  pidfile=$(mktemp /tmp/conformance-pid.XXXXXX)
+  trap ':' INT TERM  # clean up however CMD ends
+  set +e
+  bash -c 'echo $$ >"$0" && exec "$@"' "$pidfile" "$@"
+  status=$?
+  pid=$(cat "$pidfile")
+  rm -f "$pidfile"
+  clean_shadowed_unified "$glob" ${pid:+"skiff-it-$pid-*"}
+  exit $status
+fi
 runtime=ocirun
 no_ledger=
 gtest_args=()
@@ -65,11 +104,22 @@ echo "run.sh: runtime $name: $binary ($("$binary" --version 2>/dev/null | head -
 # at /sys/fs/cgroup/unified). In a private mount namespace without that v2
 # mount it sees plain cgroup v1 and works; the suite runs in the same
 # namespace, so what it creates (mounts, cgroups) is seen the same way.
-wrap=()
+private_ns=
 if [ "$name" = crun ] && mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then
   echo "run.sh: hybrid cgroups: running crun in a private mount namespace without /sys/fs/cgroup/unified"
-  wrap=(unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified && exec "$@"' sh)
+  private_ns=1
 fi
+# wrapped GLOB CMD...: runs CMD where crun must run (GLOB: the ids of the
+# containers CMD makes itself, outside the suite's naming).
+wrapped() {
+  local glob=$1
+  shift
+  if [ -n "$private_ns" ]; then
+    unshare -m --propagation private bash "$here/run.sh" --without-unified "$glob" "$@"
+  else
+    "$@"
+  fi
+}
 
 if [ "$name" = crun ]; then
   # Preflight: can crun run a container here at all?
@@ -81,8 +131,8 @@ if [ "$name" = crun ]; then
   ln -s busybox "$tmp/bundle/rootfs/bin/true"
   (cd "$tmp/bundle" && "$binary" spec)
   sed -i -e 's/"terminal": true/"terminal": false/' -e 's/"sh"$/"true"/' "$tmp/bundle/config.json"
-  if ! out=$("${wrap[@]}" "$binary" --root "$tmp/state" run --bundle "$tmp/bundle" \
-      "conformance-preflight-$$" 2>&1 </dev/null); then
+  if ! out=$(wrapped "conformance-preflight-$$" "$binary" --root "$tmp/state" run \
+      --bundle "$tmp/bundle" "conformance-preflight-$$" 2>&1 </dev/null); then
     echo "run.sh: crun cannot run containers on this host, even in a private mount namespace" >&2
     echo "run.sh: crun said: $out" >&2
     exit 2
@@ -90,7 +140,7 @@ if [ "$name" = crun ]; then
 fi
 
 set +e
-"${wrap[@]}" "$suite" "${gtest_args[@]}"
+wrapped "" "$suite" "${gtest_args[@]}"
 status=$?
 set -e
 echo "run.sh: $name: suite exit status $status"

@@ -1,6 +1,8 @@
 // Cgroups: linux.resources written to the container's cgroup at
 // linux.cgroupsPath, the process placed in it, limits enforced, and the
 // cgroup removed on delete.
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "gtest/gtest.h"
@@ -113,6 +115,42 @@ TEST_F(CgroupsTest, MemoryLimitIsEnforced) {
   RunResult r = c.Run();
   ASSERT_TRUE(r.ok()) << r.Describe();
   EXPECT_EQ(Trim(r.out), "rc=137") << r.Describe();
+}
+
+// As crun and the benchmarks run it on this hybrid host: /sys/fs/cgroup/unified
+// unmounted in a private mount namespace. What is left there is a directory
+// of the host's tmpfs; a runtime that takes it for the v2 hierarchy leaves
+// directories and plain cgroup.procs files in it that nothing removes.
+TEST_F(CgroupsTest, NothingIsWrittenUnderAnUnmountedUnifiedHierarchy) {
+  struct statfs st;
+  if (statfs("/sys/fs/cgroup/unified", &st) != 0 || st.f_type != CGROUP2_SUPER_MAGIC)
+    GTEST_SKIP() << "not a hybrid host (no cgroup2 at /sys/fs/cgroup/unified)";
+  if (RuntimeIsCrun())
+    GTEST_SKIP() << "crun 1.8 takes the leftover directory for the unified hierarchy (known)";
+  Bundle b;
+  b.Args({"/ocitest", "sleep", "60"});
+  b.Write();
+  const std::string id = UniqueId();
+  // The shadowed directory is removed again whatever happens (it is the
+  // host's tmpfs, not a cgroup: the file first, then the directory).
+  const char* script = R"sh(
+    umount /sys/fs/cgroup/unified || exit 10
+    shadowed=/sys/fs/cgroup/unified$5
+    "$1" --root "$2" create --bundle "$3" "$4" || exit 11
+    [ -d /sys/fs/cgroup/pids$5 ] && echo "pids cgroup made"
+    [ -e "$shadowed" ] && echo "written under unified: $(ls -A "$shadowed" | tr '\n' ' ')"
+    "$1" --root "$2" delete --force "$4" || echo "delete failed"
+    [ -e "$shadowed" ] && echo "left under unified after delete"
+    rm -f "$shadowed/cgroup.procs"; rmdir "$shadowed" 2>/dev/null
+    echo done
+  )sh";
+  RunOptions o;
+  o.timeout = milliseconds(30000);
+  RunResult r = RunCommand({"unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh",
+                            RuntimePath(), rt().root(), b.dir(), id, b.cgroups_path()},
+                           o);
+  ASSERT_TRUE(r.ok()) << r.Describe();
+  EXPECT_EQ(r.out, "pids cgroup made\ndone\n") << r.Describe();
 }
 
 }  // namespace
