@@ -37,6 +37,9 @@ class Context {
   // unreachable, "Cannot connect to the skiff daemon at unix://...: is skiffd
   // running?") to err() and returns `code`.
   int Fail(const grpc::Status& status, int code = 1);
+  // The text Fail prints, without the newline ("Error response from daemon:
+  // no such container: web"), for callers that decorate it (run's "skiff: ").
+  std::string ErrorText(const grpc::Status& status) const;
   // Prints "<message>" plus "See 'skiff <cmd> --help'." and returns `code`.
   int UsageError(const std::string& cmd, const std::string& message, int code = 125);
 

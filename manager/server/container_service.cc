@@ -298,11 +298,6 @@ Status ContainerServiceImpl::Attach(
   if (!keys.ok()) return ToGrpc(keys.status(), ctx);
   absl::StatusOr<ContainerEndpoints> e = manager_.Endpoints(s.id());
   if (!e.ok()) return ToGrpc(e.status(), ctx);
-  if (!e->running) {
-    return Status(grpc::StatusCode::FAILED_PRECONDITION,
-                  absl::StrCat("container ", e->name,
-                               " is not running: start it first (its output is in skiff logs)"));
-  }
   bool none = !s.stdin() && !s.stdout() && !s.stderr();
   bool want_stdin = s.stdin() || (none && e->open_stdin);
   if (want_stdin && !e->open_stdin) {
@@ -310,8 +305,16 @@ Status ContainerServiceImpl::Attach(
                   absl::StrCat("container ", e->name,
                                " was created without -i: its stdin cannot be attached"));
   }
+  // A created or stopped container is attached when it next starts, before
+  // its process runs (skiff run: attach, then start).
+  absl::StatusOr<ContainerManager::AttachTicket> ticket =
+      manager_.RegisterAttach(e->id, want_stdin);
+  if (!ticket.ok()) return ToGrpc(ticket.status(), ctx);
+  // The client may start the container once it has the initial metadata:
+  // the attach is registered and will see every byte.
+  stream->SendInitialMetadata();
   absl::StatusOr<std::unique_ptr<skiff::shim::AttachClient>> client =
-      skiff::shim::AttachClient::Attach(e->attach_socket, "", want_stdin);
+      manager_.AwaitAttach(*ticket, [ctx] { return ctx->IsCancelled(); });
   if (!client.ok()) {
     return ToGrpc(absl::Status(client.status().code(),
                                absl::StrCat("cannot attach to ", e->name, ": ",

@@ -152,8 +152,9 @@ grpc::Status SystemServiceImpl::Info(grpc::ServerContext* ctx, const v1::InfoReq
   resp->set_ready(IsReady(checks));
   for (v1::ReadinessCheck& c : checks) *resp->add_checks() = std::move(c);
   if (recovering_) {
-    resp->add_warnings("skiffd is still recovering its state: container commands may fail with "
-                       "UNAVAILABLE for a moment");
+    resp->add_warnings(
+        "skiffd is still recovering its state: container commands may fail with "
+        "UNAVAILABLE for a moment");
   }
   return grpc::Status::OK;
 }
@@ -163,9 +164,9 @@ grpc::Status SystemServiceImpl::Events(grpc::ServerContext* ctx, const v1::Event
   const std::optional<absl::Time> since = FromProto(req->since());
   const std::optional<absl::Time> until = FromProto(req->until());
   if (since && until && *since > *until) {
-    return ToGrpc(absl::InvalidArgumentError(absl::StrCat(
-                      "since (", absl::FormatTime(*since), ") is after until (",
-                      absl::FormatTime(*until), ")")),
+    return ToGrpc(absl::InvalidArgumentError(absl::StrCat("since (", absl::FormatTime(*since),
+                                                          ") is after until (",
+                                                          absl::FormatTime(*until), ")")),
                   ctx);
   }
   std::vector<v1::Filter> filters(req->filters().begin(), req->filters().end());

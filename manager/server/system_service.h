@@ -17,12 +17,12 @@
 //   SystemServiceImpl system(store, bus, std::move(config));
 //   builder.RegisterService(&system);
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/time/time.h"
 #include "manager/events/event_bus.h"

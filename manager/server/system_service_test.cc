@@ -1,5 +1,6 @@
 #include "manager/server/system_service.h"
 
+#include <grpcpp/grpcpp.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -7,8 +8,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "common/file_util.h"
 #include "common/status.h"
@@ -64,12 +63,14 @@ class SystemServiceTest : public ::testing::Test {
     const char* tmp = getenv("TEST_TMPDIR");
     dir_ = std::make_unique<testing::TempDir>(tmp && strlen(tmp) < 60 ? nullptr : "/tmp");
     ASSERT_FALSE(dir_->path().empty());
-    absl::StatusOr<std::unique_ptr<MetadataStore>> store = MetadataStore::Open(dir_->Sub("meta.db"));
+    absl::StatusOr<std::unique_ptr<MetadataStore>> store =
+        MetadataStore::Open(dir_->Sub("meta.db"));
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
 
     ASSERT_TRUE(WriteFileAtomic(dir_->Sub("ocirun"),
-                                "#!/bin/sh\necho 'ocirun version 0.1.0'\necho 'spec: 1.1.0'\n", 0755)
+                                "#!/bin/sh\necho 'ocirun version 0.1.0'\necho 'spec: 1.1.0'\n",
+                                0755)
                     .ok());
     ASSERT_TRUE(WriteFileAtomic(dir_->Sub("mountinfo"),
                                 "35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
@@ -167,14 +168,14 @@ TEST_F(SystemServiceTest, InfoCountsAndHost) {
                   ->Write([](Tx& tx) -> absl::Status {
                     RETURN_IF_ERROR(tx.AddImage(Image("aaaa")));
                     RETURN_IF_ERROR(tx.AddImage(Image("bbbb")));
-                    RETURN_IF_ERROR(tx.AddContainer(
-                        Container(std::string(64, '1'), ContainerState::kRunning)));
-                    RETURN_IF_ERROR(tx.AddContainer(
-                        Container(std::string(64, '2'), ContainerState::kRunning)));
-                    RETURN_IF_ERROR(tx.AddContainer(
-                        Container(std::string(64, '3'), ContainerState::kPaused)));
-                    RETURN_IF_ERROR(tx.AddContainer(
-                        Container(std::string(64, '4'), ContainerState::kExited)));
+                    RETURN_IF_ERROR(
+                        tx.AddContainer(Container(std::string(64, '1'), ContainerState::kRunning)));
+                    RETURN_IF_ERROR(
+                        tx.AddContainer(Container(std::string(64, '2'), ContainerState::kRunning)));
+                    RETURN_IF_ERROR(
+                        tx.AddContainer(Container(std::string(64, '3'), ContainerState::kPaused)));
+                    RETURN_IF_ERROR(
+                        tx.AddContainer(Container(std::string(64, '4'), ContainerState::kExited)));
                     return tx.AddContainer(
                         Container(std::string(64, '5'), ContainerState::kCreated));
                   })
@@ -227,7 +228,8 @@ TEST_F(SystemServiceTest, InfoRerunsChecksAndAnErrorMeansNotReady) {
 google::protobuf::Timestamp Ts(absl::Time t) {
   google::protobuf::Timestamp ts;
   ts.set_seconds(absl::ToUnixSeconds(t));
-  ts.set_nanos(static_cast<int32_t>((t - absl::FromUnixSeconds(ts.seconds())) / absl::Nanoseconds(1)));
+  ts.set_nanos(
+      static_cast<int32_t>((t - absl::FromUnixSeconds(ts.seconds())) / absl::Nanoseconds(1)));
   return ts;
 }
 

@@ -37,8 +37,8 @@ TEST(CgroupDetect, Hybrid) {
 }
 
 TEST(CgroupDetect, PureV1) {
-  CgroupMounts m = ParseCgroupMounts(
-      "35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n");
+  CgroupMounts m =
+      ParseCgroupMounts("35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n");
   EXPECT_EQ(m.mode, CgroupMounts::Mode::kV1);
   EXPECT_EQ(m.Version(), "1");
 }

@@ -78,8 +78,8 @@ absl::StatusOr<std::string> CommandVersion(const std::string& path, absl::Durati
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (timed_out) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "`", path, " --version` did not exit within ", absl::FormatDuration(timeout)));
+    return absl::DeadlineExceededError(
+        absl::StrCat("`", path, " --version` did not exit within ", absl::FormatDuration(timeout)));
   }
   std::string line = FirstLine(output);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {

@@ -11,8 +11,8 @@
 namespace skiff::manager {
 namespace {
 
-std::string Script(const testing::TempDir& dir, const std::string& name,
-                   const std::string& body, int mode = 0755) {
+std::string Script(const testing::TempDir& dir, const std::string& name, const std::string& body,
+                   int mode = 0755) {
   const std::string path = dir.Sub(name);
   EXPECT_TRUE(WriteFileAtomic(path, "#!/bin/sh\n" + body + "\n", mode).ok());
   return path;

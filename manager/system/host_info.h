@@ -22,7 +22,7 @@ struct HostInfo {
   std::string kernel_version;    // uname -r
   std::string operating_system;  // os-release PRETTY_NAME
   std::string os_type = "linux";
-  std::string architecture;      // GOARCH
+  std::string architecture;  // GOARCH
   int ncpu = 0;
   int64_t mem_total = 0;
 };

@@ -1,9 +1,9 @@
 #include "manager/system/readiness.h"
 
 #include <errno.h>
-#include <string.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -73,8 +73,7 @@ constexpr Controller kControllers[] = {
 void CheckCgroups(const ReadinessOptions& o, std::vector<ReadinessCheck>& out) {
   absl::StatusOr<CgroupMounts> m = DetectCgroups(o.mountinfo_path, o.cgroup_root);
   if (!m.ok()) {
-    const std::string problem =
-        absl::StrCat("cannot read the mount table: ", m.status().message());
+    const std::string problem = absl::StrCat("cannot read the mount table: ", m.status().message());
     out.push_back(Problem("cgroup", ReadinessCheck::SEVERITY_ERROR, problem,
                           "mount procfs at /proc: mount -t proc proc /proc"));
     for (const Controller& c : kControllers) {
@@ -103,12 +102,12 @@ void CheckCgroups(const ReadinessOptions& o, std::vector<ReadinessCheck>& out) {
     if (m->Has(c.v1_name)) {
       out.push_back(Ok(name));
     } else if (m->mode == CgroupMounts::Mode::kV2) {
-      out.push_back(Problem(
-          name, ReadinessCheck::SEVERITY_WARNING,
-          absl::StrCat("the ", c.name, " controller is not in ", m->unified,
-                       "/cgroup.controllers: ", c.degrades),
-          absl::StrCat("enable it on the kernel command line (cgroup_enable=", c.name,
-                       ", and no cgroup_disable=", c.name, ") and reboot")));
+      out.push_back(
+          Problem(name, ReadinessCheck::SEVERITY_WARNING,
+                  absl::StrCat("the ", c.name, " controller is not in ", m->unified,
+                               "/cgroup.controllers: ", c.degrades),
+                  absl::StrCat("enable it on the kernel command line (cgroup_enable=", c.name,
+                               ", and no cgroup_disable=", c.name, ") and reboot")));
     } else {
       out.push_back(Problem(
           name, ReadinessCheck::SEVERITY_WARNING,
@@ -127,11 +126,11 @@ ReadinessCheck CheckSeccomp(const ReadinessOptions& o) {
     for (absl::string_view line : absl::StrSplit(*status, '\n')) {
       if (absl::StartsWith(line, "Seccomp:")) return Ok("seccomp");
     }
-    return Problem("seccomp", ReadinessCheck::SEVERITY_WARNING,
-                   absl::StrCat("the kernel has no seccomp support (no Seccomp field in ",
-                                o.self_status_path,
-                                "): containers run without the default seccomp profile"),
-                   fix);
+    return Problem(
+        "seccomp", ReadinessCheck::SEVERITY_WARNING,
+        absl::StrCat("the kernel has no seccomp support (no Seccomp field in ", o.self_status_path,
+                     "): containers run without the default seccomp profile"),
+        fix);
   }
   // No /proc: ask the kernel directly; EINVAL means no CONFIG_SECCOMP.
   if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0) return Ok("seccomp");
@@ -141,9 +140,8 @@ ReadinessCheck CheckSeccomp(const ReadinessOptions& o) {
                  fix);
 }
 
-ReadinessCheck CheckSyscall(const char* name, const std::function<int()>& probe,
-                            int (*real)(), const char* call, const char* since,
-                            const char* degrades) {
+ReadinessCheck CheckSyscall(const char* name, const std::function<int()>& probe, int (*real)(),
+                            const char* call, const char* since, const char* degrades) {
   int err = probe ? probe() : real();
   if (err == 0) return Ok(name);
   if (err == ENOSYS) {
@@ -172,15 +170,15 @@ std::string ExistingAncestor(std::string path) {
 
 ReadinessCheck CheckWritableDir(const char* name, const std::string& dir, const char* flag) {
   if (dir.empty()) {
-    return Problem(name, ReadinessCheck::SEVERITY_ERROR, absl::StrCat("no ", flag, " directory is set"),
+    return Problem(name, ReadinessCheck::SEVERITY_ERROR,
+                   absl::StrCat("no ", flag, " directory is set"),
                    absl::StrCat("pass ", flag, " /path/to/dir"));
   }
   const std::string existing = ExistingAncestor(dir);
   if (access(existing.c_str(), W_OK | X_OK) == 0) return Ok(name);
-  const std::string what =
-      existing == dir ? absl::StrCat(flag, " `", dir, "` is not writable")
-                      : absl::StrCat(flag, " `", dir, "` cannot be created: `", existing,
-                                     "` is not writable");
+  const std::string what = existing == dir ? absl::StrCat(flag, " `", dir, "` is not writable")
+                                           : absl::StrCat(flag, " `", dir, "` cannot be created: `",
+                                                          existing, "` is not writable");
   return Problem(name, ReadinessCheck::SEVERITY_ERROR, absl::StrCat(what, ": ", strerror(errno)),
                  absl::StrCat("run skiffd as root, remount the filesystem read-write, or pass ",
                               flag, " on a writable filesystem"));
@@ -202,7 +200,8 @@ ReadinessCheck CheckOverlay(const ReadinessOptions& o) {
   absl::StatusOr<std::string> fs = ReadFile(o.filesystems_path);
   if (fs.ok()) {
     for (absl::string_view line : absl::StrSplit(*fs, '\n')) {
-      std::vector<absl::string_view> f = absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+      std::vector<absl::string_view> f =
+          absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
       if (!f.empty() && f.back() == "overlay") return Ok("overlay");
     }
   }
@@ -225,8 +224,8 @@ ReadinessCheck CheckOverlay(const ReadinessOptions& o) {
 ReadinessCheck CheckBinary(const std::string& name, const std::string& path,
                            const std::string& flag) {
   const std::string binary = name == "runtime" ? "ocirun" : "skiff-shim";
-  const std::string fix = absl::StrCat("install ", binary, " or point skiffd at it: ", flag,
-                                       " /path/to/", binary);
+  const std::string fix =
+      absl::StrCat("install ", binary, " or point skiffd at it: ", flag, " /path/to/", binary);
   if (path.empty()) {
     return Problem(name, ReadinessCheck::SEVERITY_ERROR,
                    absl::StrCat("no ", name, " binary is configured"), fix);
@@ -243,9 +242,9 @@ std::vector<ReadinessCheck> CheckHost(const ReadinessOptions& o) {
   CheckCgroups(o, out);
   out.push_back(CheckOverlay(o));
   out.push_back(CheckSeccomp(o));
-  out.push_back(CheckSyscall(
-      "kernel.pidfd", o.probe_pidfd_open, RealPidfdOpen, "pidfd_open(2)", "5.3",
-      "processes are tracked by pid, which the kernel may reuse after they exit"));
+  out.push_back(
+      CheckSyscall("kernel.pidfd", o.probe_pidfd_open, RealPidfdOpen, "pidfd_open(2)", "5.3",
+                   "processes are tracked by pid, which the kernel may reuse after they exit"));
   out.push_back(CheckSyscall("kernel.openat2", o.probe_openat2, RealOpenat2, "openat2(2)", "5.6",
                              "paths inside container root filesystems are resolved in user "
                              "space, which is slower and races with the container"));

@@ -73,8 +73,7 @@ TEST_F(ReadinessTest, HealthyHostPassesEveryCheck) {
        {"cgroup", "cgroup.memory", "cgroup.pids", "cgroup.cpu", "cgroup.freezer", "overlay",
         "seccomp", "kernel.pidfd", "kernel.openat2", "runtime", "shim", "root", "state", "user"}) {
     ASSERT_EQ(c.count(name), 1u) << name;
-    EXPECT_EQ(c[name].severity(), ReadinessCheck::SEVERITY_OK)
-        << name << ": " << c[name].problem();
+    EXPECT_EQ(c[name].severity(), ReadinessCheck::SEVERITY_OK) << name << ": " << c[name].problem();
   }
   EXPECT_EQ(c.size(), 14u);
   EXPECT_TRUE(IsReady(checks_));
@@ -174,9 +173,9 @@ TEST_F(ReadinessTest, NotRoot) {
   o_.euid = [] { return uid_t{1000}; };
   std::map<std::string, ReadinessCheck> c = Run();
   EXPECT_EQ(c["user"].severity(), ReadinessCheck::SEVERITY_ERROR);
-  EXPECT_NE(c["user"].problem().find(
-                "skiffd must run as root (rootless skiffd is not supported yet)"),
-            std::string::npos);
+  EXPECT_NE(
+      c["user"].problem().find("skiffd must run as root (rootless skiffd is not supported yet)"),
+      std::string::npos);
   EXPECT_FALSE(IsReady(checks_));
 }
 
