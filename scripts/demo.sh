@@ -1,34 +1,28 @@
 #!/usr/bin/env bash
-# The main job for now: build ocirun, make a busybox bundle, run a container
-# from it and show what it prints.
+# The main job: build and install Skiff, start skiffd (unless one already
+# answers on /run/skiff/skiffd.sock), load the busybox image the project
+# builds from Debian's busybox-static, and run a container from it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bazel build //runtime:ocirun
-OCIRUN=$PWD/bazel-bin/runtime/ocirun
+bash scripts/install.sh
+bazel build //tests/images:busybox_tar
+SKIFF=/usr/local/bin/skiff
 
-work=$(mktemp -d /tmp/skiff-demo.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/bundle/rootfs/bin"
-cp /bin/busybox "$work/bundle/rootfs/bin/busybox"
-for applet in $(/bin/busybox --list | grep -vx busybox); do
-  ln -sf busybox "$work/bundle/rootfs/bin/$applet"
-done
-mkdir -p "$work/bundle/rootfs/etc"
-echo 'root:x:0:0:root:/root:/bin/sh' > "$work/bundle/rootfs/etc/passwd"
-cd "$work/bundle"
-"$OCIRUN" spec
-# Not a terminal (so it also works from scripts), and a command that shows
-# the container's view of the world.
-python3 - <<'PY'
-import json
-c = json.load(open("config.json"))
-c["process"]["terminal"] = False
-c["process"]["args"] = ["sh", "-c",
-    "echo \"hello from $(hostname), I am pid $$ as $(id -un)\"; "
-    "echo 'my root:'; ls /; echo 'my memory limit:'; cat /sys/fs/cgroup/memory/memory.limit_in_bytes"]
-c["linux"].setdefault("resources", {})["memory"] = {"limit": 64 * 1024 * 1024}
-json.dump(c, open("config.json", "w"), indent=2)
-PY
-echo "+ ocirun --root $work/state run demo"
-"$OCIRUN" --root "$work/state" run demo
+if ! "$SKIFF" version >/dev/null 2>&1; then
+  mkdir -p /var/log
+  echo "+ skiffd (log: /var/log/skiffd.log)"
+  nohup /usr/local/bin/skiffd >>/var/log/skiffd.log 2>&1 &
+  for _ in $(seq 1 100); do
+    "$SKIFF" version >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  "$SKIFF" version >/dev/null || { tail -20 /var/log/skiffd.log; exit 1; }
+fi
+
+echo "+ skiff load -i bazel-bin/tests/images/busybox.tar"
+"$SKIFF" load -i bazel-bin/tests/images/busybox.tar
+echo "+ skiff run --rm busybox echo hello"
+"$SKIFF" run --rm busybox echo hello
+echo
+echo "skiffd keeps running; try: skiff run -it --rm busybox sh   (stop it with: pkill skiffd)"

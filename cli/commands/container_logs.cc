@@ -51,15 +51,15 @@ int Logs(Context& ctx, const std::vector<std::string>& args) {
     req.set_tail(n);
   }
   absl::Time now = absl::Now();
-  for (auto [name, text, field] : {std::tuple{"since", &since, req.mutable_since()},
-                                   std::tuple{"until", &until, req.mutable_until()}}) {
+  // mutable_since()/mutable_until() would set the field: only for a given flag.
+  for (auto [name, text] : {std::pair{"since", &since}, std::pair{"until", &until}}) {
     if (text->empty()) continue;
     auto t = ParseTimestamp(*text, now);
     if (!t.ok()) {
       return ctx.UsageError(
           "logs", absl::StrCat("invalid value for \"", name, "\": ", t.status().message()), 125);
     }
-    SetTimestamp(field, *t);
+    SetTimestamp(std::string(name) == "since" ? req.mutable_since() : req.mutable_until(), *t);
   }
 
   grpc::ClientContext c;

@@ -2,6 +2,7 @@
 // Private to the container manager's files.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,8 +22,17 @@ struct ContainerManager::Live {
   uint64_t exits = 0;  // exits (and the removal) seen since the daemon started
   bool removed = false;
   skiff::v1::ExitStatus last_exit;
+  bool shim_up = false;  // attach connects directly
+  std::vector<std::shared_ptr<PendingAttach>> pending;  // attaches waiting for a start
   int wd = -1;         // inotify watch on the shim's dir
   UniqueFd pidfd;      // the shim
+};
+
+struct ContainerManager::PendingAttach {
+  bool stdin = false;
+  bool done = false;
+  absl::StatusOr<std::unique_ptr<skiff::shim::AttachClient>> result =
+      absl::UnavailableError("not attached yet");
 };
 
 // What the record's `config` column holds.

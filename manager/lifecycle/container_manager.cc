@@ -143,8 +143,10 @@ absl::Status ContainerManager::SaveStored(const std::string& id, const Stored& s
 std::string ContainerManager::BundleDir(const std::string& id) const {
   return absl::StrCat(options_.state, "/containers/", id);
 }
+// Unix socket paths are limited to 107 bytes: the shim's dir (which holds
+// its sockets) is named by a 16-digit id prefix, unique among containers.
 std::string ContainerManager::ShimDir(const std::string& id) const {
-  return absl::StrCat(BundleDir(id), "/shim");
+  return absl::StrCat(options_.state, "/shim/", id.substr(0, 16));
 }
 std::string ContainerManager::LogPath(const std::string& id) const {
   return absl::StrCat(options_.root, "/containers/", id, "/container.log");
@@ -183,6 +185,12 @@ void ContainerManager::NoteExit(const std::string& id, const v1::ExitStatus& st,
   if (removed) {
     it->second->removed = true;
     live_.erase(it);
+    removed_exits_[id] = st;
+    removed_order_.push_back(id);
+    if (removed_order_.size() > 1024) {
+      removed_exits_.erase(removed_order_.front());
+      removed_order_.pop_front();
+    }
   }
   changed_.SignalAll();
 }
@@ -238,6 +246,10 @@ absl::StatusOr<v1::CreateContainerResponse> ContainerManager::Create(
     RETURN_IF_ERROR(ParseSignal(stored.config.stop_signal()).status());
   }
   std::string id = RandomHex(32);
+  while (store_.Read([&](MetadataStore::Tx& tx) { return tx.ResolveContainer(id.substr(0, 16)); })
+             .ok()) {
+    id = RandomHex(32);
+  }
   {
     // Validate every flag now, as docker does at create: the rootfs is not
     // needed for that (the user is resolved at start).
@@ -245,8 +257,11 @@ absl::StatusOr<v1::CreateContainerResponse> ContainerManager::Create(
     probe.id = id;
     probe.config = stored.config;
     probe.config.clear_user();
+    probe.host.clear_group_add();
     probe.host = stored.host;
-    probe.rootfs = "/nonexistent-rootfs";
+    // An empty directory stands in for the rootfs.
+    probe.rootfs = options_.state + "/empty-rootfs";
+    RETURN_IF_ERROR(MakeDirs(probe.rootfs, 0555));
     probe.cgroups_path = "/skiff/" + id;
     RETURN_IF_ERROR(BuildSpec(probe).status());
   }
@@ -272,6 +287,7 @@ absl::StatusOr<v1::CreateContainerResponse> ContainerManager::Create(
   auto cleanup = [&] {
     (void)snapshotter_.Remove(id);
     RemoveTree(BundleDir(id));
+    RemoveTree(ShimDir(id));
     RemoveTree(absl::StrCat(options_.root, "/containers/", id));
   };
   absl::StatusOr<std::vector<Mount>> mounts = snapshotter_.Prepare(id, parent);
@@ -405,11 +421,19 @@ absl::StatusOr<bool> ContainerManager::StartLocked(const std::string& id, bool r
   }
   opts.terminal = stored.config.tty();
   opts.stdin = stored.config.open_stdin();
-  opts.stdin_once = stored.config.stdin_once();
+  // Docker closes a container's stdin when the client's input ends, never
+  // for a terminal (and never on detach): a tty's input stays open.
+  opts.stdin_once = stored.config.stdin_once() && !stored.config.tty();
   absl::StatusOr<skiff::shim::Launched> launched = skiff::shim::LaunchShim(options_.shim, opts);
   if (!launched.ok()) return fail(launched.status());
   if (absl::Status st = WatchShim(id, launched->shim_pid); !st.ok()) return fail(st);
-  if (absl::Status st = RunRuntime({"start", id}); !st.ok()) return fail(st);
+  // Attach clients waiting for this start connect now, before the process
+  // runs.
+  SetShimUp(id, true);
+  if (absl::Status st = RunRuntime({"start", id}); !st.ok()) {
+    SetShimUp(id, false);
+    return fail(st);
+  }
 
   bool first_start = !stored.has_been_started;
   stored.has_been_started = true;
@@ -599,6 +623,7 @@ absl::StatusOr<std::string> ContainerManager::RemoveLocked(const ContainerRecord
     return Annotate(st, absl::StrCat("cannot remove container ", rec.name));
   }
   RemoveTree(BundleDir(rec.id));
+  RemoveTree(ShimDir(rec.id));
   RemoveTree(absl::StrCat(options_.root, "/containers/", rec.id));
   RETURN_IF_ERROR(store_.Write([&](MetadataStore::Tx& tx) { return tx.DeleteContainer(rec.id); }));
   events_.PublishContainer("destroy", rec.id, rec.name, rec.image, rec.labels);

@@ -7,8 +7,9 @@
 // State on disk (--root R, --state S):
 //   R/containers/<id>/container.log[.N]   the log (survives reboots)
 //   S/containers/<id>/config.json rootfs/ hostname hosts resolv.conf
-//   S/containers/<id>/shim/               the shim's state dir (exit file,
-//                                         attach and control sockets)
+//   S/shim/<id[:16]>/                     the shim's state dir (exit file,
+//                                         attach and control sockets; short,
+//                                         for the 107-byte socket path limit)
 //   S/ocirun/                             the runtime's --root
 //
 // Exits: an inotify watch on each shim's state dir sees the exit file
@@ -26,6 +27,7 @@
 // exit never holds that lock.
 
 #include <atomic>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -116,6 +118,21 @@ class ContainerManager {
                                                   const std::function<bool()>& cancelled);
 
   absl::StatusOr<ContainerEndpoints> Endpoints(const std::string& ref);
+
+  // Attaches to the container's process in two steps. RegisterAttach
+  // connects at once when the shim is up; else (created or exited) it
+  // queues the attach for the next start, which connects it after the shim
+  // is up and before the process runs, so no output is missed (`skiff run`
+  // attaches, then starts). AwaitAttach returns the connection, or gives up
+  // when `cancelled()` turns true.
+  struct PendingAttach;
+  struct AttachTicket {
+    std::string id;
+    std::shared_ptr<PendingAttach> pending;
+  };
+  absl::StatusOr<AttachTicket> RegisterAttach(const std::string& id, bool stdin);
+  absl::StatusOr<std::unique_ptr<skiff::shim::AttachClient>> AwaitAttach(
+      const AttachTicket& ticket, const std::function<bool()>& cancelled);
   bool IsRunning(const std::string& id);
 
   // Starts an exec session in the container's shim; with attach, the
@@ -147,6 +164,9 @@ class ContainerManager {
   absl::StatusOr<bool> StartLocked(const std::string& id, bool restarting);
   absl::Status RunRuntime(const std::vector<std::string>& args);
   absl::Status WatchShim(const std::string& id, pid_t shim_pid);
+  // The shim of the container is up (true) or gone; hands the pending
+  // attaches their connections.
+  void SetShimUp(const std::string& id, bool up);
   void UnwatchShim(const std::string& id);
   void MonitorLoop();
   void OnShimEvent(const std::string& id);
@@ -167,6 +187,10 @@ class ContainerManager {
   absl::Mutex mu_;
   absl::CondVar changed_;
   std::map<std::string, std::shared_ptr<Live>> live_ ABSL_GUARDED_BY(mu_);
+  // How recently removed containers ended, for waits that see the removal
+  // after the fact (run --rm); the oldest are forgotten past 1024.
+  std::map<std::string, skiff::v1::ExitStatus> removed_exits_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> removed_order_ ABSL_GUARDED_BY(mu_);
   std::map<int, std::string> wd_ids_ ABSL_GUARDED_BY(mu_);     // inotify wd -> id
   std::map<int, std::string> pidfd_ids_ ABSL_GUARDED_BY(mu_);  // shim pidfd -> id
 

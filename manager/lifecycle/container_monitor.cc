@@ -6,7 +6,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -203,6 +205,7 @@ void ContainerManager::HandleExit(const std::string& id, bool shim_gone) {
                          ShimDir(id), "/shim.log)");
   }
   UnwatchShim(id);
+  SetShimUp(id, false);
   (void)RunRuntime({"delete", "--force", id});
   (void)UnmountAll(BundleDir(id) + "/rootfs");
 
@@ -300,6 +303,8 @@ absl::StatusOr<v1::ExitStatus> ContainerManager::AwaitWait(const WaitTicket& t,
         absl::MutexLock l(&mu_);
         auto it = live_.find(t.id);
         if (it != live_.end()) return it->second->last_exit;
+        auto r = removed_exits_.find(t.id);
+        if (r != removed_exits_.end()) return r->second;
         return rec.status();
       }
     }
@@ -307,21 +312,73 @@ absl::StatusOr<v1::ExitStatus> ContainerManager::AwaitWait(const WaitTicket& t,
       absl::MutexLock l(&mu_);
       auto it = live_.find(t.id);
       std::shared_ptr<Live> live = it == live_.end() ? nullptr : it->second;
-      if (t.condition == v1::WaitContainerRequest::CONDITION_REMOVED) {
-        if (live == nullptr || live->removed) {
-          if (live) return live->last_exit;
-          // Removed (NoteExit drops the entry); the status is gone with it.
-          if (!store_.Read([&](MetadataStore::Tx& tx) { return tx.GetContainer(t.id); }).ok()) {
-            return v1::ExitStatus();
-          }
-        }
-      } else if (t.condition == v1::WaitContainerRequest::CONDITION_NEXT_EXIT) {
-        if (live != nullptr && live->exits > t.exits_seen) return live->last_exit;
+      if (live == nullptr || live->removed) {
+        auto r = removed_exits_.find(t.id);
+        if (r != removed_exits_.end()) return r->second;
+        if (live != nullptr) return live->last_exit;
+      }
+      if (t.condition == v1::WaitContainerRequest::CONDITION_NEXT_EXIT && live != nullptr &&
+          live->exits > t.exits_seen) {
+        return live->last_exit;
       }
       changed_.WaitWithTimeout(&mu_, absl::Milliseconds(250));
     }
     if (cancelled()) return absl::CancelledError("the client went away");
   }
+}
+
+void ContainerManager::SetShimUp(const std::string& id, bool up) {
+  auto live = LiveOf(id);
+  std::vector<std::shared_ptr<PendingAttach>> pending;
+  {
+    absl::MutexLock l(&mu_);
+    live->shim_up = up;
+    if (up) pending.swap(live->pending);
+  }
+  for (auto& p : pending) {
+    auto r = skiff::shim::AttachClient::Attach(ShimDir(id) + "/attach.sock", "", p->stdin);
+    absl::MutexLock l(&mu_);
+    p->result = std::move(r);
+    p->done = true;
+    changed_.SignalAll();
+  }
+}
+
+absl::StatusOr<ContainerManager::AttachTicket> ContainerManager::RegisterAttach(
+    const std::string& id, bool stdin) {
+  auto live = LiveOf(id);
+  AttachTicket t;
+  t.id = id;
+  t.pending = std::make_shared<PendingAttach>();
+  t.pending->stdin = stdin;
+  bool direct = false;
+  {
+    absl::MutexLock l(&mu_);
+    direct = live->shim_up;
+    if (!direct) live->pending.push_back(t.pending);
+  }
+  if (direct) {
+    auto r = skiff::shim::AttachClient::Attach(ShimDir(id) + "/attach.sock", "", stdin);
+    absl::MutexLock l(&mu_);
+    t.pending->result = std::move(r);
+    t.pending->done = true;
+  }
+  return t;
+}
+
+absl::StatusOr<std::unique_ptr<skiff::shim::AttachClient>> ContainerManager::AwaitAttach(
+    const AttachTicket& t, const std::function<bool()>& cancelled) {
+  auto live = LiveOf(t.id);
+  absl::MutexLock l(&mu_);
+  while (!t.pending->done) {
+    changed_.WaitWithTimeout(&mu_, absl::Milliseconds(250));
+    if (!t.pending->done && (cancelled() || live->removed)) {
+      auto& v = live->pending;
+      v.erase(std::remove(v.begin(), v.end(), t.pending), v.end());
+      return absl::CancelledError("the client went away before the container started");
+    }
+  }
+  return std::move(t.pending->result);
 }
 
 absl::StatusOr<ContainerEndpoints> ContainerManager::Endpoints(const std::string& ref) {
@@ -373,6 +430,15 @@ absl::Status ContainerManager::SweepOrphans() {
       LOG(INFO) << "removed " << e.path().string() << " (no such container)";
     }
   }
+  {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(options_.state + "/shim", ec)) {
+      std::string prefix = e.path().filename().string();
+      bool used = false;
+      for (const auto& id : known) used = used || id.rfind(prefix, 0) == 0;
+      if (!used) std::filesystem::remove_all(e.path(), ec);
+    }
+  }
   for (const auto& key : orphans) {
     (void)RunRuntime({"delete", "--force", key});
     absl::Status st = snapshotter_.Remove(key);
@@ -395,6 +461,7 @@ absl::Status ContainerManager::Recover() {
         bool alive = absl::SimpleAtoi(absl::StripAsciiWhitespace(pid_text), &shim_pid) &&
                      IsShimPid(shim_pid);
         if (alive && WatchShim(rec.id, shim_pid).ok()) {
+          SetShimUp(rec.id, true);
           // The exit may have been recorded before the watch existed.
           if (access((ShimDir(rec.id) + "/exit").c_str(), F_OK) == 0) {
             exited_meanwhile.push_back(rec.id);

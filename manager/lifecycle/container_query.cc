@@ -67,18 +67,6 @@ bool LabelMatches(const std::map<std::string, std::string>& labels, const std::s
   return it != labels.end() && it->second == term.substr(eq + 1);
 }
 
-int64_t DirBytes(const std::string& path) {
-  int64_t total = 0;
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(
-           path, std::filesystem::directory_options::skip_permission_denied, ec);
-       it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) break;
-    if (it->is_regular_file(ec) && !it->is_symlink(ec)) total += it->file_size(ec);
-  }
-  return total;
-}
-
 }  // namespace
 
 absl::StatusOr<v1::ContainerInfo> ContainerManager::InfoOf(const ContainerRecord& rec) {
@@ -158,7 +146,12 @@ absl::StatusOr<std::vector<v1::ContainerSummary>> ContainerManager::List(
       if (img.ok()) ancestor_ids.insert(img->record.id);
     }
   }
-  for (const auto& s : filters["status"]) {
+  auto values = [&](const char* key) -> const std::vector<std::string>& {
+    static const std::vector<std::string> kNone;
+    auto it = filters.find(key);
+    return it == filters.end() ? kNone : it->second;
+  };
+  for (const auto& s : values("status")) {
     if (!ParseContainerState(s).ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "invalid filter 'status=", s,
@@ -166,7 +159,7 @@ absl::StatusOr<std::vector<v1::ContainerSummary>> ContainerManager::List(
     }
   }
   std::vector<std::regex> name_res;
-  for (const auto& n : filters["name"]) {
+  for (const auto& n : values("name")) {
     try {
       name_res.emplace_back(n);
     } catch (const std::regex_error&) {
@@ -195,7 +188,7 @@ absl::StatusOr<std::vector<v1::ContainerSummary>> ContainerManager::List(
       if (!ok) continue;
     }
     bool labels_ok = true;
-    for (const auto& term : filters["label"]) labels_ok = labels_ok && LabelMatches(rec.labels, term);
+    for (const auto& term : values("label")) labels_ok = labels_ok && LabelMatches(rec.labels, term);
     if (!labels_ok) continue;
     if (!any("status", [&](const std::string& v) { return v == ContainerStateName(rec.state); })) {
       continue;
