@@ -24,6 +24,7 @@ struct ContainerManager::Live {
   skiff::v1::ExitStatus last_exit;
   bool shim_up = false;  // attach connects directly
   std::vector<std::shared_ptr<PendingAttach>> pending;  // attaches waiting for a start
+  uint64_t run = 0;    // bumped by every start: exit events of older runs are stale
   int wd = -1;         // inotify watch on the shim's dir
   UniqueFd pidfd;      // the shim
 };

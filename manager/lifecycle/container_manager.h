@@ -170,7 +170,8 @@ class ContainerManager {
   void UnwatchShim(const std::string& id);
   void MonitorLoop();
   void OnShimEvent(const std::string& id);
-  void HandleExit(const std::string& id, bool shim_gone);
+  // `run` is the Live::run the event belongs to (0: the current one).
+  void HandleExit(const std::string& id, bool shim_gone, uint64_t run = 0);
   absl::StatusOr<std::string> RemoveLocked(const ContainerRecord& rec);
   absl::Status SignalContainer(const std::string& id, int signal);
   bool WaitForExit(const std::string& id, uint64_t exits_before, absl::Duration timeout);
@@ -191,8 +192,9 @@ class ContainerManager {
   // after the fact (run --rm); the oldest are forgotten past 1024.
   std::map<std::string, skiff::v1::ExitStatus> removed_exits_ ABSL_GUARDED_BY(mu_);
   std::deque<std::string> removed_order_ ABSL_GUARDED_BY(mu_);
-  std::map<int, std::string> wd_ids_ ABSL_GUARDED_BY(mu_);     // inotify wd -> id
-  std::map<int, std::string> pidfd_ids_ ABSL_GUARDED_BY(mu_);  // shim pidfd -> id
+  // inotify wd / shim pidfd -> container id and run.
+  std::map<int, std::pair<std::string, uint64_t>> wd_ids_ ABSL_GUARDED_BY(mu_);
+  std::map<int, std::pair<std::string, uint64_t>> pidfd_ids_ ABSL_GUARDED_BY(mu_);
 
   UniqueFd inotify_;
   UniqueFd epoll_;

@@ -88,17 +88,19 @@ absl::Status ContainerManager::WatchShim(const std::string& id, pid_t shim_pid) 
   auto live = LiveOf(id);
   absl::MutexLock l(&mu_);
   if (live->wd < 0) {
+    // A new watch is a new run of the container.
+    live->run++;
     int wd = inotify_add_watch(inotify_.get(), ShimDir(id).c_str(),
                                IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR);
     if (wd < 0) return Errno("cannot watch the shim's state dir", ShimDir(id));
     live->wd = wd;
-    wd_ids_[wd] = id;
+    wd_ids_[wd] = {id, live->run};
   }
   if (shim_pid > 0 && !live->pidfd.valid()) {
     int fd = static_cast<int>(syscall(SYS_pidfd_open, shim_pid, 0));
     if (fd < 0) return Errno(absl::StrCat("pidfd_open of skiff-shim ", shim_pid));
     live->pidfd.reset(fd);
-    pidfd_ids_[fd] = id;
+    pidfd_ids_[fd] = {id, live->run};
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = static_cast<uint64_t>(fd);
@@ -136,7 +138,12 @@ void ContainerManager::MonitorLoop() {
     for (int i = 0; i < n; ++i) {
       uint64_t tag = evs[i].data.u64;
       if (tag == kWakeTag) return;
-      std::vector<std::pair<std::string, bool>> exits;  // id, shim gone
+      struct ExitEvent {
+        std::string id;
+        bool shim_gone;
+        uint64_t run;
+      };
+      std::vector<ExitEvent> exits;
       if (tag == kInotifyTag) {
         alignas(inotify_event) char buf[8192];
         for (;;) {
@@ -148,7 +155,7 @@ void ContainerManager::MonitorLoop() {
             if (e->len == 0 || std::string(e->name) != "exit") continue;
             absl::MutexLock l(&mu_);
             auto it = wd_ids_.find(e->wd);
-            if (it != wd_ids_.end()) exits.emplace_back(it->second, false);
+            if (it != wd_ids_.end()) exits.push_back({it->second.first, false, it->second.second});
           }
         }
       } else {
@@ -157,24 +164,28 @@ void ContainerManager::MonitorLoop() {
         epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
         auto it = pidfd_ids_.find(fd);
         if (it != pidfd_ids_.end()) {
-          exits.emplace_back(it->second, true);
-          auto live = live_.find(it->second);
+          exits.push_back({it->second.first, true, it->second.second});
+          auto live = live_.find(it->second.first);
           if (live != live_.end() && live->second->pidfd.get() == fd) live->second->pidfd.reset();
           pidfd_ids_.erase(it);
         }
       }
       // Exits are handled off this thread: handling takes the container's
       // lock, which a Start may hold while it waits for its shim.
-      for (auto& [id, gone] : exits) {
-        std::thread([this, id = id, gone = gone] { HandleExit(id, gone); }).detach();
+      for (const ExitEvent& e : exits) {
+        std::thread([this, e] { HandleExit(e.id, e.shim_gone, e.run); }).detach();
       }
     }
   }
 }
 
-void ContainerManager::HandleExit(const std::string& id, bool shim_gone) {
+void ContainerManager::HandleExit(const std::string& id, bool shim_gone, uint64_t run) {
   auto live = LiveOf(id);
   absl::MutexLock op(&live->op);
+  {
+    absl::MutexLock l(&mu_);
+    if (run != 0 && run != live->run) return;  // an earlier run's shim
+  }
   absl::StatusOr<ContainerRecord> rec =
       store_.Read([&](MetadataStore::Tx& tx) { return tx.GetContainer(id); });
   if (!rec.ok()) return;

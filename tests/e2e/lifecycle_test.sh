@@ -23,7 +23,7 @@ case_exit_codes() {
 }
 
 case_detached_lifecycle() {
-  local id; id=$(sk run -d --name web busybox sleep 1000) || { fail "run -d"; return 1; }
+  local id err; id=$(sk run -d --name web busybox sleep 1000) || { fail "run -d"; return 1; }
   [[ $id =~ ^[0-9a-f]{64}$ ]] || { fail "run -d printed '$id'"; return 1; }
   expect_contains "ps" "$(sk ps)" "web" || return 1
   expect_eq "running" "$(sk inspect --format '{{.State.Running}}' web)" "true" || return 1
@@ -43,8 +43,8 @@ case_detached_lifecycle() {
   expect_eq "running again" "$(sk inspect --format '{{.State.Running}}' web)" "true" || return 1
   sk rename web web2 || { fail "rename"; return 1; }
   expect_eq "renamed" "$(sk inspect --format '{{.Name}}' "$id")" "/web2" || return 1
-  sk restart -t 0 web2 >/dev/null || { fail "restart"; return 1; }
-  sk kill web2 >/dev/null || { fail "kill"; return 1; }
+  err=$(sk restart -t 0 web2 2>&1) || { fail "restart: $err"; return 1; }
+  err=$(sk kill web2 2>&1) || { fail "kill: $err"; return 1; }
   until_eq 10 exited sk inspect --format '{{.State.Status}}' web2 || { fail "kill did not stop it: $LAST"; return 1; }
   sk rm web2 >/dev/null || { fail "rm"; return 1; }
   sk inspect web2 >/dev/null 2>&1 && { fail "inspect after rm succeeded"; return 1; }
