@@ -102,6 +102,8 @@ class ContainerManager {
       const skiff::v1::ListContainersRequest& req);
   absl::StatusOr<skiff::v1::PruneContainersResponse> Prune(
       const skiff::v1::PruneContainersRequest& req);
+  // One resource-usage sample (zeros for a container that is not running).
+  absl::StatusOr<skiff::v1::ContainerStats> Sample(const std::string& ref);
   absl::StatusOr<skiff::v1::TopResponse> Top(const std::string& ref, const std::string& ps_args);
 
   // Wait in two steps: Register (resolves and records where the container

@@ -382,4 +382,33 @@ Status ContainerServiceImpl::Prune(ServerContext* ctx, const v1::PruneContainers
   return Status::OK;
 }
 
+Status ContainerServiceImpl::Stats(ServerContext* ctx, const v1::StatsRequest* req,
+                                   grpc::ServerWriter<v1::StatsResponse>* writer) {
+  for (;;) {
+    std::vector<std::string> ids(req->ids().begin(), req->ids().end());
+    if (ids.empty()) {
+      v1::ListContainersRequest list;
+      list.set_all(req->all());
+      absl::StatusOr<std::vector<v1::ContainerSummary>> all = manager_.List(list);
+      if (!all.ok()) return ToGrpc(all.status(), ctx);
+      for (const auto& c : *all) ids.push_back(c.id());
+    }
+    v1::StatsResponse resp;
+    for (const std::string& id : ids) {
+      absl::StatusOr<v1::ContainerStats> s = manager_.Sample(id);
+      if (!s.ok()) {
+        // A named container must exist; one that went away meanwhile is skipped.
+        if (!req->ids().empty()) return ToGrpc(s.status(), ctx);
+        continue;
+      }
+      *resp.add_stats() = *s;
+    }
+    if (!writer->Write(resp) || !req->stream()) return Status::OK;
+    for (int i = 0; i < 10; ++i) {
+      if (ctx->IsCancelled()) return Status::OK;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+  }
+}
+
 }  // namespace skiff::manager

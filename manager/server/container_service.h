@@ -55,6 +55,8 @@ class ContainerServiceImpl final : public skiff::v1::ContainerService::Service {
                    skiff::v1::TopResponse* resp) override;
   grpc::Status Prune(grpc::ServerContext* ctx, const skiff::v1::PruneContainersRequest* req,
                      skiff::v1::PruneContainersResponse* resp) override;
+  grpc::Status Stats(grpc::ServerContext* ctx, const skiff::v1::StatsRequest* req,
+                     grpc::ServerWriter<skiff::v1::StatsResponse>* writer) override;
 
  private:
   ContainerManager& manager_;

@@ -32,6 +32,7 @@ case_detached_lifecycle() {
   sk exec web sh -c 'exit 4'; expect_eq "exec exit code" "$?" 4 || return 1
   expect_eq "exec env/user/workdir" "$(sk exec -e A=b -u 1000 -w /tmp web sh -c 'echo $A $(id -u) $(pwd)')" "b 1000 /tmp" || return 1
   expect_contains "top" "$(sk top web)" "sleep 1000" || return 1
+  expect_eq "stats" "$(sk stats --no-stream --format '{{.Name}} {{.PIDs}}' web)" "web 1" || return 1
   sk pause web >/dev/null || { fail "pause"; return 1; }
   expect_contains "paused status" "$(sk ps --format '{{.Status}}')" "(Paused)" || return 1
   sk unpause web >/dev/null || { fail "unpause"; return 1; }
