@@ -38,7 +38,7 @@ DEFINE_string(socket, "", "the API socket (default <--state>/skiffd.sock)");
 DEFINE_string(runtime, "", "the OCI runtime (default: ocirun beside skiffd, then in PATH)");
 DEFINE_string(shim, "", "the shim (default: skiff-shim beside skiffd, then in PATH)");
 DEFINE_string(snapshotter, "auto", "overlay, native (copies; works anywhere) or auto");
-DEFINE_string(log_level, "info", "info, warning or error");
+DEFINE_string(log_level, "info", "info, warning or error (also --log-level)");
 
 namespace skiff::manager {
 namespace {
@@ -230,6 +230,11 @@ int Main() {
 }  // namespace skiff::manager
 
 int main(int argc, char** argv) {
+  // Docker's spelling (--log-level) next to gflags' (--log_level).
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--log-level" || a.rfind("--log-level=", 0) == 0) argv[i][5] = '_';
+  }
   gflags::SetUsageMessage("skiffd [--root DIR] [--state DIR] [--socket PATH] [--runtime PATH] [--shim PATH]");
   gflags::SetVersionString("0.1.0");
   gflags::ParseCommandLineFlags(&argc, &argv, true);

@@ -165,6 +165,13 @@ absl::StatusOr<ContainerRecord> ContainerManager::Resolve(const std::string& ref
   return store_.Read([&](MetadataStore::Tx& tx) { return tx.ResolveContainer(ref); });
 }
 
+void ContainerManager::DeleteRuntimeContainer(const std::string& id) {
+  // Spawning the runtime costs milliseconds; it is only needed when it
+  // still has state for the container.
+  if (access((RuntimeRoot() + "/" + id).c_str(), F_OK) != 0 && errno == ENOENT) return;
+  (void)RunRuntime({"delete", "--force", id});
+}
+
 absl::Status ContainerManager::RunRuntime(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {options_.runtime, "--root", RuntimeRoot()};
   argv.insert(argv.end(), args.begin(), args.end());
@@ -394,9 +401,9 @@ absl::StatusOr<bool> ContainerManager::StartLocked(const std::string& id, bool r
     return fail(st);
   }
 
-  // A runtime container left from the previous run (its exit was handled,
-  // or the daemon died in the middle of a start).
-  (void)RunRuntime({"delete", "--force", id});
+  // A runtime container left from the previous run (the daemon died in the
+  // middle of a start or an exit).
+  DeleteRuntimeContainer(id);
   RemoveTree(shim_dir);
   RETURN_IF_ERROR(MakeDirs(shim_dir, 0700));
   if (absl::Status st = WatchShim(id, 0); !st.ok()) return fail(st);
@@ -607,7 +614,7 @@ absl::StatusOr<std::string> ContainerManager::RemoveLocked(const ContainerRecord
     return tx.UpdateContainer(r);
   }));
   UnwatchShim(rec.id);
-  (void)RunRuntime({"delete", "--force", rec.id});
+  DeleteRuntimeContainer(rec.id);
   absl::Status st = UnmountAll(BundleDir(rec.id) + "/rootfs");
   if (st.ok()) {
     st = snapshotter_.Remove(rec.id);

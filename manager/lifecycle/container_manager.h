@@ -165,6 +165,8 @@ class ContainerManager {
 
   absl::StatusOr<bool> StartLocked(const std::string& id, bool restarting);
   absl::Status RunRuntime(const std::vector<std::string>& args);
+  // `ocirun delete --force id` when the runtime has state for it.
+  void DeleteRuntimeContainer(const std::string& id);
   absl::Status WatchShim(const std::string& id, pid_t shim_pid);
   // The shim of the container is up (true) or gone; hands the pending
   // attaches their connections.

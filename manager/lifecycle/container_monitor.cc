@@ -217,7 +217,7 @@ void ContainerManager::HandleExit(const std::string& id, bool shim_gone, uint64_
   }
   UnwatchShim(id);
   SetShimUp(id, false);
-  (void)RunRuntime({"delete", "--force", id});
+  DeleteRuntimeContainer(id);
   (void)UnmountAll(BundleDir(id) + "/rootfs");
 
   absl::StatusOr<Stored> stored = LoadStored(*rec);

@@ -60,9 +60,27 @@ case_sigterm_keeps_containers() {
   sk rm -f calm >/dev/null
 }
 
+case_info_and_skiff_host() {
+  local out; out=$(SKIFF_HOST="unix://$E2E/skiffd.sock" "$SKIFF" info)
+  expect_contains "info" "$out" "Storage Driver: overlay" || return 1
+  expect_contains "info root" "$out" "$E2E/root" || return 1
+  expect_eq "info format" "$(sk info --format '{{.Containers}}')" "0" || return 1
+}
+
+case_native_snapshotter() {
+  # The copying snapshotter, for hosts without overlayfs.
+  stop_daemon TERM
+  start_daemon --snapshotter native || { fail "start with --snapshotter native"; return 1; }
+  expect_eq "run" "$(sk run --rm busybox sh -c 'echo copy > /x; cat /x')" "copy" || return 1
+  expect_contains "driver" "$(sk info)" "Storage Driver: copy" || return 1
+  stop_daemon TERM
+  start_daemon || return 1
+}
+
 start_daemon || exit 1
 load_busybox || exit 1
-for c in kill9_recovery restart_policy_at_daemon_start nothing_half_made sigterm_keeps_containers; do
+for c in kill9_recovery restart_policy_at_daemon_start nothing_half_made sigterm_keeps_containers \
+         info_and_skiff_host native_snapshotter; do
   run_case "$c" "case_$c"
 done
 finish recovery_test
