@@ -29,7 +29,7 @@ namespace skiff::runtime {
 
 namespace {
 
-absl::Status ValidateForCreate(const Spec& spec) {
+absl::Status ValidateForCreate(const Spec& spec, const std::string& root) {
   if (!spec.process) return absl::InvalidArgumentError("config.json: process: is required");
   if (!spec.FindNamespace("mount"))
     return absl::InvalidArgumentError(
@@ -40,7 +40,9 @@ absl::Status ValidateForCreate(const Spec& spec) {
   if (!S_ISDIR(st.st_mode))
     return absl::InvalidArgumentError(
         absl::StrCat("config.json: root.path: `", spec.root.path, "` is not a directory"));
-  if (spec.linux.seccomp) RETURN_IF_ERROR(ValidateSeccomp(*spec.linux.seccomp));
+  // Also compiles the filter (through the cache under --root) for the init,
+  // a clone of this process, to load.
+  if (spec.linux.seccomp) RETURN_IF_ERROR(ValidateSeccomp(*spec.linux.seccomp, root));
   return absl::OkStatus();
 }
 
@@ -100,7 +102,7 @@ absl::StatusOr<int> Create(const CreateOptions& opts, CreateMode mode) {
   auto config_text = ReadFile(bundle + "/config.json");
   if (!config_text.ok()) return config_text.status();
   ASSIGN_OR_RETURN(Spec spec, ParseSpec(*config_text, bundle));
-  RETURN_IF_ERROR(ValidateForCreate(spec));
+  RETURN_IF_ERROR(ValidateForCreate(spec, opts.root));
   if (spec.process->terminal && opts.console_socket.empty() && mode == CreateMode::kCreate)
     return absl::InvalidArgumentError(
         "process.terminal is true: --console-socket is required to receive the terminal");

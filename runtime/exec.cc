@@ -77,6 +77,10 @@ absl::StatusOr<int> Exec(const ExecOptions& opts, const Process& process) {
         "process.terminal is true with --detach: --console-socket is required");
   ASSIGN_OR_RETURN(Spec spec, SavedSpec(st));
   if (NeedsSealedSelf(spec, process)) RETURN_IF_ERROR(EnsureSealedSelf());
+  // Compiled here (through the cache under --root) so that the child, a
+  // clone of this process, only loads it. An error is left for the child's
+  // ApplySeccomp to report, at the "seccomp" stage as before.
+  if (spec.linux.seccomp) (void)ValidateSeccomp(*spec.linux.seccomp, opts.root);
 
   // If the init died and its pid was reused while we opened these
   // namespaces, the start time check below catches it.

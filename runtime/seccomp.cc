@@ -24,6 +24,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "common/unique_fd.h"
+#include "runtime/log.h"
+#include "runtime/seccomp_cache.h"
 
 #ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
 #define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
@@ -45,7 +47,6 @@ constexpr const char* kRoot = "linux.seccomp";
 constexpr uint64_t kMaxErrno = 0xffff;  // SECCOMP_RET_DATA
 constexpr unsigned kMaxArgs = 6;
 constexpr uint32_t kX32Bit = 0x40000000;  // __X32_SYSCALL_BIT
-constexpr size_t kMaxInsns = 4096;        // BPF_MAXINSNS
 
 absl::Status Invalid(const std::string& path, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", what));
@@ -410,12 +411,9 @@ bool KernelAcceptsFlags(unsigned flags) {
   return rc < 0 && errno == EFAULT;
 }
 
-struct Program {
-  std::vector<sock_filter> insns;
-  unsigned flags = 0;
-};
-
-absl::StatusOr<Program> Compile(const Profile& p) {
+// The ENOSYS stub followed by libseccomp's program: nearly all the cost of
+// a profile (~20 ms for Docker's default), hence the cache.
+absl::StatusOr<std::vector<sock_filter>> BuildInsns(const Profile& p) {
   std::string root = kRoot;
   scmp_filter_ctx ctx = seccomp_init(p.default_action.value);
   if (ctx == nullptr) return absl::InternalError("seccomp_init failed");
@@ -475,23 +473,28 @@ absl::StatusOr<Program> Compile(const Profile& p) {
   std::vector<sock_filter> prog(size / sizeof(sock_filter));
   if (pread(mem.get(), prog.data(), size, 0) != size) return Errno("read the seccomp program");
 
-  Program out;
-  if (StubApplies(p)) out.insns = EnosysStub(p, tokens);
-  out.insns.insert(out.insns.end(), prog.begin(), prog.end());
-  if (out.insns.size() > kMaxInsns)
-    return Invalid(root,
-                   absl::StrCat("the filter has ", out.insns.size(),
-                                " BPF instructions, more than the kernel's limit of ", kMaxInsns));
+  std::vector<sock_filter> insns;
+  if (StubApplies(p)) insns = EnosysStub(p, tokens);
+  insns.insert(insns.end(), prog.begin(), prog.end());
+  if (insns.size() > kSeccompMaxInsns)
+    return Invalid(root, absl::StrCat("the filter has ", insns.size(),
+                                      " BPF instructions, more than the kernel's limit of ",
+                                      kSeccompMaxInsns));
+  return insns;
+}
 
-  out.flags = p.flags;
+// The seccomp(2) flags, each checked against the running kernel. Cheap, so
+// it runs on every cache hit too: errors stay those of this kernel.
+absl::StatusOr<unsigned> FilterFlags(const Profile& p) {
+  unsigned flags = p.flags;
   if (p.notify) {
-    out.flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
-    if (out.flags & SECCOMP_FILTER_FLAG_TSYNC) out.flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+    flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+    if (flags & SECCOMP_FILTER_FLAG_TSYNC) flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
   } else {
-    out.flags &= ~SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;  // only means something with a listener
+    flags &= ~SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;  // only means something with a listener
   }
   for (const auto& [path, flag] : p.flag_paths) {
-    if (!(out.flags & flag)) continue;
+    if (!(flags & flag)) continue;
     unsigned probe = flag;
     if (flag == SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) probe |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
     if (!KernelAcceptsFlags(probe)) {
@@ -501,10 +504,77 @@ absl::StatusOr<Program> Compile(const Profile& p) {
       return Invalid(path, absl::StrCat(name, " is not supported by this kernel"));
     }
   }
+  return flags;
+}
+
+absl::StatusOr<SeccompProgram> Compile(const Profile& p) {
+  SeccompProgram out;
+  ASSIGN_OR_RETURN(out.insns, BuildInsns(p));
+  ASSIGN_OR_RETURN(out.flags, FilterFlags(p));
   return out;
 }
 
-absl::StatusOr<int> Load(const Program& prog) {
+// The last program compiled in this process, by profile. A container's init
+// and an exec'd process are clones of the ocirun that validated the
+// profile, so they find it here instead of compiling again. ocirun is
+// single-threaded; one entry is enough (one container per invocation).
+struct Memo {
+  std::string canonical;  // the profile's dump()
+  SeccompProgram prog;
+};
+Memo*& LastCompiled() {
+  static Memo* memo = nullptr;
+  return memo;
+}
+
+// `p` (parsed from `profile`) compiled: from this process's memory, else
+// from the cache under `root` (when not empty), else by libseccomp.
+absl::StatusOr<const SeccompProgram*> CompileOnce(const Profile& p, const json& profile,
+                                                  const std::string& root) {
+  // Never throws: strings that are not UTF-8 (only possible for a profile
+  // built in memory) are replaced, and differ only in names libseccomp
+  // would not know anyway.
+  std::string canonical = profile.dump(-1, ' ', false, json::error_handler_t::replace);
+  Memo*& memo = LastCompiled();
+  if (memo != nullptr && memo->canonical == canonical) return &memo->prog;
+
+  std::optional<SeccompCache> cache;
+  std::string key;
+  std::optional<SeccompProgram> prog;
+  if (!root.empty()) {
+    cache.emplace(SeccompCache::DirFor(root));
+    key = SeccompCacheKey(canonical);
+    absl::StatusOr<SeccompProgram> hit = cache->Lookup(key);
+    if (hit.ok()) {
+      ASSIGN_OR_RETURN(unsigned flags, FilterFlags(p));
+      if (flags == hit->flags) {
+        prog = *std::move(hit);
+      } else {
+        LogDebug(absl::StrCat("seccomp cache: ", cache->dir(), "/", key, " has flags 0x",
+                              absl::Hex(hit->flags), ", expected 0x", absl::Hex(flags),
+                              "; compiling again"));
+      }
+    } else if (absl::IsFailedPrecondition(hit.status())) {
+      LogWarning(absl::StrCat(hit.status().message(), "; compiling the profile without it"));
+      cache.reset();
+    } else if (!absl::IsNotFound(hit.status())) {
+      LogDebug(absl::StrCat("seccomp cache: ", hit.status().message(), "; compiling again"));
+    }
+  }
+  if (!prog) {
+    ASSIGN_OR_RETURN(prog, Compile(p));
+    if (cache) {
+      absl::Status st = cache->Store(key, *prog);
+      if (!st.ok()) LogDebug(absl::StrCat("seccomp cache: ", st.message()));
+    }
+  }
+  if (memo == nullptr) memo = new Memo;
+  memo->canonical = std::move(canonical);
+  memo->prog = *std::move(prog);
+  return &memo->prog;
+}
+
+absl::StatusOr<int> Load(const SeccompProgram& prog) {
   sock_fprog fprog = {static_cast<unsigned short>(prog.insns.size()),
                       const_cast<sock_filter*>(prog.insns.data())};
   auto load = [&] { return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, prog.flags, &fprog); };
@@ -526,9 +596,14 @@ absl::StatusOr<int> Load(const Program& prog) {
 }  // namespace
 
 absl::Status ValidateSeccomp(const nlohmann::json& profile) {
+  return ValidateSeccomp(profile, std::string());
+}
+
+absl::Status ValidateSeccomp(const nlohmann::json& profile, const std::string& cache_root) {
+  // Parse first: its errors never depend on the cache.
   ASSIGN_OR_RETURN(Profile p, Parse(profile));
   if (!p.enabled) return absl::OkStatus();
-  return Compile(p).status();
+  return CompileOnce(p, profile, cache_root).status();
 }
 
 absl::StatusOr<int> ConnectSeccompListener(const nlohmann::json& profile) {
@@ -592,8 +667,8 @@ absl::Status SendSeccompFd(int listener_fd, int notify_fd, const nlohmann::json&
 absl::StatusOr<int> LoadSeccomp(const nlohmann::json& profile) {
   ASSIGN_OR_RETURN(Profile p, Parse(profile));
   if (!p.enabled) return -1;
-  ASSIGN_OR_RETURN(Program prog, Compile(p));
-  return Load(prog);
+  ASSIGN_OR_RETURN(const SeccompProgram* prog, CompileOnce(p, profile, std::string()));
+  return Load(*prog);
 }
 
 absl::Status ApplySeccomp(const nlohmann::json& profile, const SeccompListener& listener) {
@@ -604,8 +679,8 @@ absl::Status ApplySeccomp(const nlohmann::json& profile, const SeccompListener& 
     return Invalid(absl::StrCat(kRoot, ".listenerPath"),
                    "SCMP_ACT_NOTIFY needs the runtime to connect to the seccomp agent before "
                    "loading the filter (ConnectSeccompListener)");
-  ASSIGN_OR_RETURN(Program prog, Compile(p));
-  ASSIGN_OR_RETURN(int notify_fd, Load(prog));
+  ASSIGN_OR_RETURN(const SeccompProgram* prog, CompileOnce(p, profile, std::string()));
+  ASSIGN_OR_RETURN(int notify_fd, Load(*prog));
   UniqueFd notify(notify_fd);
   if (notify)
     RETURN_IF_ERROR(SendSeccompFd(listener_fd.get(), notify.get(), profile, listener.state));

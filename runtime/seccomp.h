@@ -79,7 +79,19 @@ namespace skiff::runtime {
 
 // Checks the whole profile (names, actions, operators, architectures, flags,
 // the filter's size) without loading it: at create time.
+//
+// Compiling is the costly part (~20 ms for Docker's default profile), so it
+// happens once: the program is kept in this process's memory, where
+// ApplySeccomp/LoadSeccomp of the same profile find it, in this process or
+// in a child cloned from it after this call (the container's init, an exec'd
+// process). With `cache_root` (ocirun's --root) the program also goes
+// through the on-disk cache under it (runtime/seccomp_cache.h), so later
+// ocirun invocations skip libseccomp too. The profile is parsed and checked
+// before any lookup, and a cached program is used only after the flags are
+// probed on this kernel again, so the errors are the same with or without
+// the cache; a cache that cannot be read or written is only a slower path.
 absl::Status ValidateSeccomp(const nlohmann::json& profile);
+absl::Status ValidateSeccomp(const nlohmann::json& profile, const std::string& cache_root);
 
 // For a profile with a SCMP_ACT_NOTIFY rule: a unix stream socket connected
 // to linux.seccomp.listenerPath (O_CLOEXEC; the caller owns it). -1 when the
