@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/synchronization/notification.h"
 #include "absl/strings/str_cat.h"
 #include "manager/lifecycle/detach_keys.h"
 #include "manager/lifecycle/log_reader.h"
@@ -73,7 +74,7 @@ Status Pump(ServerContext* ctx, grpc::ServerReaderWriter<Resp, Req>* stream,
             skiff::shim::AttachClient& client, const std::string& detach_keys, bool want_out,
             bool want_err) {
   std::atomic<bool> detach{false};
-  std::atomic<bool> reader_done{false};
+  absl::Notification reader_done;
   std::thread reader([&] {
     DetachScanner scanner(detach_keys);
     Req r;
@@ -98,7 +99,7 @@ Status Pump(ServerContext* ctx, grpc::ServerReaderWriter<Resp, Req>* stream,
         }
       }
     }
-    reader_done = true;
+    reader_done.Notify();
   });
   Status result = Status::OK;
   for (;;) {
@@ -149,8 +150,7 @@ Status Pump(ServerContext* ctx, grpc::ServerReaderWriter<Resp, Req>* stream,
   }
   // The reader is blocked in Read until the client half-closes; a client
   // that does not within a second is cancelled (it has its last message).
-  for (int i = 0; i < 20 && !reader_done; ++i) absl::SleepFor(absl::Milliseconds(50));
-  if (!reader_done) ctx->TryCancel();
+  if (!reader_done.WaitForNotificationWithTimeout(absl::Seconds(1))) ctx->TryCancel();
   reader.join();
   return result;
 }
