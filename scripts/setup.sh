@@ -18,6 +18,9 @@ PACKAGES=(
   # runc v2 shim; podman with conmon (rootful, --network none: no netavark,
   # slirp4netns or uidmap needed)
   containerd podman conmon
+  # registry client (libcurl) and its tests: Debian's distribution 2.8
+  # registry, openssl for test certificates, htpasswd for bcrypt users
+  libcurl4-openssl-dev docker-registry openssl apache2-utils
 )
 
 missing=()

@@ -1,0 +1,60 @@
+#pragma once
+// `skiff pull`: an image from a registry into the content store.
+//
+// The reference's manifest (or index, from which the platform's manifest is
+// chosen as platform.h describes) is fetched and verified, then the config
+// and layers are fetched in parallel (at most `max_parallel` at once), each
+// verified while it streams into the content store; blobs already present
+// are not fetched. The manifests are stored last, so a failed pull leaves
+// no manifest behind, only complete verified blobs (which the next attempt
+// reuses). Recording the name -> target is the caller's job (ImageManager),
+// with what PullResult returns.
+//
+//   PullOptions opts;
+//   opts.progress = [](const PullProgress& p) { ... };
+//   ASSIGN_OR_RETURN(PullResult r, Pull(*client, store, ref, opts));
+//   record(ref.String(), r.target);
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "manager/content/content_store.h"
+#include "manager/images/image.h"
+#include "manager/images/platform.h"
+#include "manager/images/reference.h"
+#include "manager/registry/client.h"
+
+namespace skiff::manager::registry {
+
+struct PullProgress {
+  std::string id;  // the blob's short digest, as docker shows layers
+  // "Waiting", "Already exists", "Downloading", "Download complete".
+  std::string status;
+  int64_t current = 0;  // bytes so far
+  int64_t total = 0;    // the descriptor's size
+};
+
+// Called from several threads, never at once.
+using PullProgressFn = std::function<void(const PullProgress&)>;
+
+struct PullOptions {
+  Platform platform = DefaultPlatform();
+  int max_parallel = 3;
+  PullProgressFn progress;
+};
+
+struct PullResult {
+  // What the reference names: the index or manifest as the registry serves
+  // it (media type, digest, size); the image's record points at this.
+  Descriptor target;
+  // The image resolved for the platform, named by the normalized reference.
+  Image image;
+};
+
+// `client` must be the client of ref.domain().
+absl::StatusOr<PullResult> Pull(RegistryClient& client, ContentStore& store, const Reference& ref,
+                                const PullOptions& options = {});
+
+}  // namespace skiff::manager::registry
