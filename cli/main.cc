@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "cli/command.h"
+#include "cli/commands/registry_commands.h"
 #include "cli/flags.h"
 
 namespace skiff::cli {
@@ -82,6 +83,7 @@ int Main(int argc, char** argv) {
   AddContainerCommands(commands);
   AddImageCommands(commands);
   AddSystemCommands(commands);
+  AddRegistryCommands(commands);
 
   std::string host, log_level, config;
   bool debug = false, version = false;

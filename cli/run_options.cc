@@ -333,7 +333,8 @@ void RunOptions::Register(FlagSet& fs, bool run) {
   fs.Bool("init", 0, &init,
           "Run an init inside the container that forwards signals and reaps processes");
   fs.String("platform", 0, &platform, "Set platform if server is multi-platform capable");
-  fs.String("pull", 0, &pull, "Pull image before running (\"missing\", \"never\")");
+  fs.Bool("quiet", 'q', &quiet, "Suppress the pull output");
+  fs.String("pull", 0, &pull, "Pull image before running (\"always\", \"missing\", \"never\")");
   fs.Int("oom-score-adj", 0, &oom_score_adj, "Tune host's OOM preferences (-1000 to 1000)");
   fs.StringList("group-add", 0, &group_add, "Add additional groups to join");
   fs.String("ipc", 0, &ipc, "IPC mode to use");
@@ -528,12 +529,7 @@ absl::StatusOr<CreateContainerRequest> BuildCreateRequest(
   if (!o.platform.empty()) {
     ASSIGN_OR_RETURN(*req.mutable_platform(), ParsePlatform(o.platform));
   }
-  if (o.pull != "missing" && o.pull != "never") {
-    if (o.pull == "always") {
-      return absl::UnimplementedError(
-          "--pull always: skiff cannot pull from a registry yet; load the image with 'skiff "
-          "load' and use --pull missing or never");
-    }
+  if (o.pull != "missing" && o.pull != "never" && o.pull != "always") {
     return Invalid(absl::StrCat("invalid pull option: '", o.pull,
                                 "': must be one of \"always\", \"missing\" or \"never\""));
   }

@@ -10,7 +10,7 @@
 //
 // BuildCreateRequest validates what docker's CLI validates before calling the
 // daemon (restart policy syntax, --rm with --restart, relative workdir,
-// malformed -v/--mount/--ulimit/--device/--sysctl, --pull always) and
+// malformed -v/--mount/--ulimit/--device/--sysctl, an unknown --pull) and
 // returns InvalidArgument with docker's wording; the daemon checks the rest
 // (capability names, image presence, name syntax).
 
@@ -31,7 +31,8 @@ struct RunOptions {
   bool tty = false;
   bool rm = false;
   std::string detach_keys;
-  std::string pull = "missing";
+  std::string pull = "missing";  // "always", "missing" or "never"
+  bool quiet = false;             // no pull output
   std::string platform;
 
   std::string name;

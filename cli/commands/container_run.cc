@@ -11,10 +11,12 @@
 #include <memory>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "cli/commands/container_common.h"
+#include "cli/commands/registry_commands.h"
 #include "cli/foreground.h"
 #include "cli/run_options.h"
 #include "cli/stream.h"
@@ -162,9 +164,54 @@ int RunOrCreate(Context& ctx, const std::vector<std::string>& args, bool run) {
     }
   }
 
-  grpc::ClientContext cctx;
+  // docker's --pull: "always" pulls first, "missing" pulls when Create
+  // says the image is not there, then creates again.
+  std::string shown = req->config().image();  // with docker's default tag
+  size_t slash = shown.rfind('/');
+  if (shown.find('@') == std::string::npos &&
+      shown.find(':', slash == std::string::npos ? 0 : slash) == std::string::npos) {
+    shown += ":latest";
+  }
+  std::ostream discard(nullptr);  // run -q shows nothing of the pull
+  auto pull = [&](std::string preface) {
+    PullOptions po;
+    po.ref = shown;
+    po.preface = std::move(preface);
+    po.platform = opts.platform;
+    po.quiet = opts.quiet;
+    po.print_reference = false;
+    po.out = opts.quiet ? &discard : &ctx.err();
+    po.terminal = isatty(STDERR_FILENO) == 1;
+    if (po.terminal) {
+      auto ws = GetWindowSize(STDERR_FILENO);
+      if (ws.ok() && ws->columns > 0) po.width = ws->columns;
+    }
+    return PullImage(ctx, po);
+  };
+  if (opts.pull == "always") {
+    if (grpc::Status ps = pull(""); !ps.ok()) {
+      return Report(ctx, cmd, ctx.ErrorText(ps), false, 125);
+    }
+  }
   v1::CreateContainerResponse created;
-  grpc::Status s = ctx.containers().Create(&cctx, *req, &created);
+  grpc::Status s;
+  {
+    grpc::ClientContext cctx;
+    s = ctx.containers().Create(&cctx, *req, &created);
+  }
+  if (!s.ok() && opts.pull == "missing" && s.error_code() == grpc::StatusCode::NOT_FOUND &&
+      absl::StrContains(s.error_message(), "no such image")) {
+    grpc::Status ps = pull(absl::StrCat("Unable to find image '", shown, "' locally\n"));
+    // A daemon that cannot pull: its "no such image" is the answer.
+    if (!ps.ok() && ps.error_code() != grpc::StatusCode::UNIMPLEMENTED) {
+      return Report(ctx, cmd, ctx.ErrorText(ps), false, 125);
+    }
+    if (ps.ok()) {
+      grpc::ClientContext cctx;
+      created.Clear();
+      s = ctx.containers().Create(&cctx, *req, &created);
+    }
+  }
   if (!s.ok()) return Report(ctx, cmd, ctx.ErrorText(s), true, 125);
   for (const auto& w : created.warnings()) ctx.err() << "WARNING: " << w << "\n";
   const std::string& id = created.id();

@@ -13,6 +13,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/file_util.h"
 #include "common/status.h"
@@ -39,6 +41,14 @@ DEFINE_string(runtime, "", "the OCI runtime (default: ocirun beside skiffd, then
 DEFINE_string(shim, "", "the shim (default: skiff-shim beside skiffd, then in PATH)");
 DEFINE_string(snapshotter, "auto", "overlay, native (copies; works anywhere) or auto");
 DEFINE_string(log_level, "info", "info, warning or error (also --log-level)");
+DEFINE_string(insecure_registry, "",
+              "registry host:port spoken to over plain HTTP when TLS fails (repeatable, or "
+              "comma-separated; 127.0.0.0/8, ::1 and localhost always are)");
+DEFINE_string(default_registry, "docker.io",
+              "the registry of a reference without a domain (busybox -> "
+              "<this>/library/busybox)");
+DEFINE_string(registry_certs_dir, "/etc/skiff/certs.d",
+              "per-registry CA and client certificates: <dir>/<host:port>/*.crt, *.cert + *.key");
 
 namespace skiff::manager {
 namespace {
@@ -81,12 +91,40 @@ std::string DaemonId(const std::string& root) {
 
 grpc::Server* g_server = nullptr;
 
+// Every --insecure-registry given (gflags keeps only the last of a repeated
+// flag, so main() collects them before parsing).
+std::vector<std::string> g_insecure_registries;
+
+RegistryConfig MakeRegistryConfig(const std::string& root) {
+  RegistryConfig rc;
+  rc.default_registry = FLAGS_default_registry;
+  rc.credentials_path = root + "/credentials.json";
+  rc.options.http.certs_dir = FLAGS_registry_certs_dir;
+  std::vector<std::string> given = g_insecure_registries;
+  if (!FLAGS_insecure_registry.empty()) given.push_back(FLAGS_insecure_registry);
+  for (const std::string& flag : given) {
+    for (absl::string_view host : absl::StrSplit(flag, ',', absl::SkipWhitespace())) {
+      rc.options.insecure_registries.emplace_back(absl::StripAsciiWhitespace(host));
+    }
+  }
+  return rc;
+}
+
 
 int Main() {
   const std::string root = std::filesystem::absolute(FLAGS_root).string();
   const std::string state = std::filesystem::absolute(FLAGS_state).string();
   const std::string socket = FLAGS_socket.empty() ? state + "/skiffd.sock"
                                                   : std::filesystem::absolute(FLAGS_socket).string();
+  RegistryConfig registry_config = MakeRegistryConfig(root);
+  if (absl::StatusOr<Reference> probe = ParseReferenceIn("busybox", FLAGS_default_registry);
+      !probe.ok() || probe->domain() != FLAGS_default_registry) {
+    LOG(ERROR) << "--default-registry: want a registry host[:port] like docker.io or "
+                  "127.0.0.1:5000, got `"
+               << FLAGS_default_registry << "`";
+    return 2;
+  }
+
   for (const std::string& dir : {root, state, root + "/containers", state + "/containers"}) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
@@ -159,7 +197,7 @@ int Main() {
   }
 
   EventBus events;
-  ImageManager images(**store, **content, *snapshotter, events);
+  ImageManager images(**store, **content, *snapshotter, events, registry_config.default_registry);
   ManagerOptions mo;
   mo.root = root;
   mo.state = state;
@@ -178,7 +216,7 @@ int Main() {
   sc.snapshotter = mo.driver;
   sc.run_checks = [readiness] { return CheckHost(readiness); };
   SystemServiceImpl system_service(**store, events, sc);
-  ImageServiceImpl image_service(images);
+  ImageServiceImpl image_service(images, registry_config);
   ContainerServiceImpl container_service(containers);
 
   system_service.SetRecovering(true);
@@ -215,8 +253,12 @@ int Main() {
     if (g_server) g_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   }).detach();
   LOG(INFO) << "skiffd ready on unix:" << socket << " (root " << root << ", state " << state
-            << ", runtime " << mo.runtime << ", shim " << mo.shim << ", snapshotter "
-            << mo.driver << ")";
+            << ", runtime " << mo.runtime << ", shim " << mo.shim << ", snapshotter " << mo.driver
+            << ", default registry " << registry_config.default_registry << ")";
+  if (!registry_config.options.insecure_registries.empty()) {
+    LOG(INFO) << "insecure registries: "
+              << absl::StrJoin(registry_config.options.insecure_registries, ", ");
+  }
   server->Wait();
   system_service.Shutdown();
   unlink(socket.c_str());
@@ -233,9 +275,37 @@ int main(int argc, char** argv) {
   // Docker's spelling (--log-level) next to gflags' (--log_level).
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--log-level" || a.rfind("--log-level=", 0) == 0) argv[i][5] = '_';
+    for (const char* name :
+         {"--log-level", "--insecure-registry", "--default-registry", "--registry-certs-dir"}) {
+      const std::string n = name;
+      if (a == n || a.rfind(n + "=", 0) == 0) {
+        for (size_t j = 2; j < n.size(); ++j) {
+          if (argv[i][j] == '-') argv[i][j] = '_';
+        }
+      }
+    }
   }
-  gflags::SetUsageMessage("skiffd [--root DIR] [--state DIR] [--socket PATH] [--runtime PATH] [--shim PATH]");
+  // --insecure_registry may be repeated: take them all out of argv here.
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--") {
+      while (i < argc) argv[kept++] = argv[i++];
+      break;
+    }
+    if (a.rfind("--insecure_registry=", 0) == 0) {
+      skiff::manager::g_insecure_registries.push_back(a.substr(20));
+    } else if (a == "--insecure_registry" && i + 1 < argc) {
+      skiff::manager::g_insecure_registries.push_back(argv[++i]);
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  argv[argc] = nullptr;
+  gflags::SetUsageMessage(
+      "skiffd [--root DIR] [--state DIR] [--socket PATH] [--runtime PATH] [--shim PATH] "
+      "[--insecure-registry HOST:PORT]... [--default-registry HOST] [--registry-certs-dir DIR]");
   gflags::SetVersionString("0.1.0");
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   FLAGS_logtostderr = true;

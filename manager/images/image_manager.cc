@@ -17,6 +17,7 @@
 #include "manager/images/archive_load.h"
 #include "manager/images/compression.h"
 #include "manager/images/reference.h"
+#include "manager/registry/push.h"
 #include "manager/snapshots/chain_id.h"
 #include "manager/snapshots/unpack.h"
 
@@ -91,9 +92,38 @@ void ImageBlobs(const Image& img, std::set<Digest>* out) {
 
 }  // namespace
 
+absl::StatusOr<Reference> ParseReferenceIn(absl::string_view s,
+                                           absl::string_view default_registry) {
+  if (default_registry.empty() || default_registry == "docker.io") return Reference::Parse(s);
+  // distribution/reference's rule: the first component is a domain when it
+  // has a '.' or ':' or is "localhost"; a name without one is the default
+  // registry's, and a single component lives under "library/" as on Docker
+  // Hub.
+  absl::string_view name = s.substr(0, s.find('@'));
+  const size_t slash = name.find('/');
+  if (slash != absl::string_view::npos) {
+    absl::string_view first = name.substr(0, slash);
+    if (first.find_first_of(".:") != absl::string_view::npos || first == "localhost") {
+      return Reference::Parse(s);
+    }
+  }
+  absl::StatusOr<Reference> r = Reference::Parse(
+      absl::StrCat(default_registry, slash == absl::string_view::npos ? "/library/" : "/", s));
+  if (!r.ok()) {
+    // Say what the user wrote, not what it was made into.
+    absl::StatusOr<Reference> plain = Reference::Parse(s);
+    if (!plain.ok()) return plain.status();
+  }
+  return r;
+}
+
 ImageManager::ImageManager(MetadataStore& store, ContentStore& content, Snapshotter& snapshotter,
-                           EventBus& events)
-    : store_(store), content_(content), snapshotter_(snapshotter), events_(events) {}
+                           EventBus& events, std::string default_registry)
+    : store_(store),
+      content_(content),
+      snapshotter_(snapshotter),
+      events_(events),
+      default_registry_(std::move(default_registry)) {}
 
 void ImageManager::PublishImage(const std::string& action, const std::string& id,
                                 const std::string& name) {
@@ -198,6 +228,92 @@ absl::StatusOr<std::vector<ResolvedImage>> ImageManager::LoadLocked(const std::s
   return out;
 }
 
+absl::StatusOr<PulledImage> ImageManager::Pull(registry::RegistryClient& client,
+                                               const Reference& ref,
+                                               const registry::PullOptions& options) {
+  PulledImage out;
+  {
+    absl::MutexLock lock(&mu_);
+    ASSIGN_OR_RETURN(registry::PullResult pulled, registry::Pull(client, content_, ref, options));
+    out.target = pulled.target;
+    ASSIGN_OR_RETURN(out.image, RecordPulledLocked(ref, pulled));
+  }
+  RETURN_IF_ERROR(Unpack(out.image).status());
+  return out;
+}
+
+absl::StatusOr<ResolvedImage> ImageManager::RecordPulled(const Reference& ref,
+                                                         const registry::PullResult& pulled) {
+  absl::MutexLock lock(&mu_);
+  return RecordPulledLocked(ref, pulled);
+}
+
+absl::StatusOr<ResolvedImage> ImageManager::RecordPulledLocked(const Reference& ref,
+                                                               const registry::PullResult& pulled) {
+  const Image& img = pulled.image;
+  ImageRecord r;
+  r.id = img.config_digest.str();
+  r.target_digest = pulled.target.digest.str();
+  r.target_media_type = pulled.target.media_type;
+  r.target_size = pulled.target.size;
+  r.manifest_digest = img.manifest_digest.str();
+  r.config_digest = img.config_digest.str();
+  r.created = ParseCreated(img.config.created);
+  r.added = absl::Now();
+  for (const Descriptor& l : img.layers()) {
+    absl::StatusOr<int64_t> n = UncompressedSize(l);
+    if (!n.ok()) return Annotate(n.status(), absl::StrCat("recording pulled ", ref.String()));
+    r.size += *n;
+  }
+  const bool tagged = ref.digest().empty();
+  std::optional<std::string> moved_from;
+  RETURN_IF_ERROR(store_.Write([&](Tx& tx) -> absl::Status {
+    moved_from.reset();
+    absl::StatusOr<ImageRecord> have = tx.GetImage(r.id);
+    if (have.ok()) {
+      r = *std::move(have);
+    } else if (absl::IsNotFound(have.status())) {
+      RETURN_IF_ERROR(tx.AddImage(r));
+    } else {
+      return have.status();
+    }
+    if (tagged) {
+      ASSIGN_OR_RETURN(std::optional<std::string> prev, tx.SetTag(ref.String(), r.id));
+      if (prev && *prev != r.id) moved_from = *prev;
+    }
+    return absl::OkStatus();
+  }));
+  if (moved_from) PublishImage("untag", *moved_from, ref.Familiar());
+  ASSIGN_OR_RETURN(ResolvedImage out, Complete(r));
+  PublishImage("pull", r.id, ref.Familiar());
+  return out;
+}
+
+absl::StatusOr<Descriptor> ImageManager::Push(registry::RegistryClient& client,
+                                              const Reference& ref,
+                                              const PushProgressFn& progress) {
+  // Not under the image lock: a push can take minutes. An image removed
+  // meanwhile makes the push fail on a missing blob, which is what the user
+  // asked for.
+  ASSIGN_OR_RETURN(ResolvedImage local, Resolve(ref.String()));
+  ASSIGN_OR_RETURN(Descriptor target, TargetOf(local.record));
+  auto report = [&](const Descriptor& d, const char* status, int64_t current) {
+    if (progress) progress({d.digest.Short(), status, current, d.size});
+  };
+  // The layers one by one, for progress; registry::Push then finds them
+  // there and sends the config and manifests.
+  for (const Descriptor& layer : local.image.layers()) {
+    report(layer, "Pushing", 0);
+    absl::StatusOr<bool> sent = client.PushBlob(ref.path(), layer, content_);
+    if (!sent.ok()) return Annotate(sent.status(), absl::StrCat("pushing ", ref.String()));
+    report(layer, *sent ? "Pushed" : "Layer already exists", layer.size);
+  }
+  absl::StatusOr<Digest> pushed = registry::Push(client, content_, target, ref);
+  if (!pushed.ok()) return Annotate(pushed.status(), absl::StrCat("pushing ", ref.String()));
+  target.digest = *pushed;
+  return target;
+}
+
 absl::StatusOr<ImageManager::Match> ImageManager::Find(absl::string_view reference) {
   const std::string ref(reference);
   if (ref.empty()) return absl::InvalidArgumentError("empty image reference");
@@ -234,12 +350,22 @@ absl::StatusOr<ImageManager::Match> ImageManager::Find(absl::string_view referen
         if (r.target_digest == d || r.manifest_digest == d) return Match{std::move(r), ""};
       }
     } else if (parsed) {
-      absl::StatusOr<TagRecord> t = tx.GetTag(parsed->String());
-      if (t.ok()) {
-        ASSIGN_OR_RETURN(ImageRecord r, tx.GetImage(t->image_id));
-        return Match{std::move(r), t->reference};
+      // A short name is the default registry's first, then Docker Hub's
+      // (what an archive or an older tag named it).
+      std::vector<std::string> names;
+      if (absl::StatusOr<Reference> in = ParseReferenceIn(ref, default_registry_);
+          in.ok() && !(*in == *parsed)) {
+        names.push_back(in->String());
       }
-      if (!absl::IsNotFound(t.status())) return t.status();
+      names.push_back(parsed->String());
+      for (const std::string& name : names) {
+        absl::StatusOr<TagRecord> t = tx.GetTag(name);
+        if (t.ok()) {
+          ASSIGN_OR_RETURN(ImageRecord r, tx.GetImage(t->image_id));
+          return Match{std::move(r), t->reference};
+        }
+        if (!absl::IsNotFound(t.status())) return t.status();
+      }
     }
     if (hexish && hex.size() >= 4 && hex.size() < 64) {
       ASSIGN_OR_RETURN(std::vector<ImageRecord> found, tx.FindImagesByIdPrefix(hex));

@@ -6,11 +6,13 @@
 // A user's image reference is, in this order: a full image id
 // ("sha256:<hex>" or the 64 hex digits), a name ("busybox",
 // "busybox:1.36", "docker.io/library/busybox:latest", normalized as docker
-// does), or a unique id prefix (at least 4 hex digits). An unknown reference
-// is NotFound ("no such image: busybox:latest"); an ambiguous prefix is
-// InvalidArgument.
+// does; a name without a domain is looked up in the default registry first,
+// then on docker.io), or a unique id prefix (at least 4 hex digits). An
+// unknown reference is NotFound ("no such image: busybox:latest"); an
+// ambiguous prefix is InvalidArgument.
 //
-// Thread-safe. Events (image load, tag, untag, delete) go to the EventBus.
+// Thread-safe. Events (image load, pull, tag, untag, delete) go to the
+// EventBus.
 
 #include <cstdint>
 #include <functional>
@@ -28,7 +30,10 @@
 #include "manager/events/event_bus.h"
 #include "manager/images/archive_save.h"
 #include "manager/images/image.h"
+#include "manager/images/reference.h"
 #include "manager/metadata/store.h"
+#include "manager/registry/client.h"
+#include "manager/registry/pull.h"
 #include "manager/snapshots/snapshotter.h"
 
 namespace skiff::manager {
@@ -45,6 +50,25 @@ struct ImageDeleteItem {
   std::string deleted;   // "sha256:<hex>"
 };
 
+struct PulledImage {
+  ResolvedImage image;
+  // What the reference named at the registry (index or manifest): its
+  // digest is the one to pull by. It differs from image.record's target
+  // when the image was known already, from an archive or another name.
+  Descriptor target;
+};
+
+// Progress of one blob of a push: id is the short digest; status
+// "Pushing", then "Pushed" or "Layer already exists".
+using PushProgressFn = std::function<void(const registry::PullProgress&)>;
+
+// Parses a user's reference, filling in a missing domain with
+// `default_registry` ("127.0.0.1:5000": "busybox" ->
+// "127.0.0.1:5000/library/busybox:latest", "ns/app" ->
+// "127.0.0.1:5000/ns/app:latest"). With "docker.io" or "" this is
+// Reference::Parse.
+absl::StatusOr<Reference> ParseReferenceIn(absl::string_view s, absl::string_view default_registry);
+
 struct PruneResult {
   std::vector<ImageDeleteItem> items;
   // Bytes of the blobs and snapshots removed.
@@ -53,8 +77,10 @@ struct PruneResult {
 
 class ImageManager {
  public:
+  // `default_registry` (skiffd --default-registry): a short name
+  // ("busybox:1") is looked up there first, then on docker.io.
   ImageManager(MetadataStore& store, ContentStore& content, Snapshotter& snapshotter,
-               EventBus& events);
+               EventBus& events, std::string default_registry = "docker.io");
 
   // Loads every image of a docker-archive or OCI layout tar (maybe
   // compressed), records them and their names (moving a name that pointed at
@@ -66,6 +92,30 @@ class ImageManager {
   absl::StatusOr<std::vector<ResolvedImage>> Load(const std::string& tar_path);
 
   absl::StatusOr<ResolvedImage> Resolve(absl::string_view reference);
+
+  // docker pull: fetches `ref` from `client` (the client of ref.domain())
+  // into the content store, records it (RecordPulled) and unpacks its
+  // layers, so a container starts from it at once. Holds the image lock
+  // while fetching: blobs not yet recorded must not be swept by a concurrent
+  // load or removal. An unpack failure is returned, the image stays
+  // recorded.
+  absl::StatusOr<PulledImage> Pull(registry::RegistryClient& client, const Reference& ref,
+                                   const registry::PullOptions& options);
+
+  // Records what registry::Pull fetched, as Load records an archive's
+  // images: the image (kept as it is when its id is known already) and,
+  // for a reference with a tag, the tag (moved from another image). Event
+  // "pull".
+  absl::StatusOr<ResolvedImage> RecordPulled(const Reference& ref,
+                                             const registry::PullResult& pulled);
+
+  // docker push: the local image named `ref` (as Resolve finds it) to the
+  // repository `ref` names on `client`'s registry, layers first (reported to
+  // `progress`), the manifest (or index) last under the tag. Returns the
+  // pushed top descriptor (digest and size of the manifest or index).
+  // NotFound when there is no such local image.
+  absl::StatusOr<Descriptor> Push(registry::RegistryClient& client, const Reference& ref,
+                                  const PushProgressFn& progress);
 
   // Unpacks the image's layers (each chain once) and returns the chain id of
   // the top layer: the parent for a container's Prepare. "" for an image
@@ -126,6 +176,9 @@ class ImageManager {
   absl::StatusOr<ResolvedImage> CompleteOrBare(ImageRecord record);
   absl::StatusOr<std::vector<ResolvedImage>> LoadLocked(const std::string& tar_path)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<ResolvedImage> RecordPulledLocked(const Reference& ref,
+                                                   const registry::PullResult& pulled)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Deletes the image record (with any tags left) and then every blob and
   // committed snapshot no other image needs; returns the bytes freed.
   absl::StatusOr<uint64_t> DeleteLocked(const ResolvedImage& image)
@@ -140,6 +193,7 @@ class ImageManager {
   ContentStore& content_;
   Snapshotter& snapshotter_;
   EventBus& events_;
+  const std::string default_registry_;
 
   // Serializes everything that adds or deletes images, tags, blobs or
   // snapshots, so a garbage collection never sees half of a load.

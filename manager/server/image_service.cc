@@ -19,11 +19,14 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "common/status.h"
 #include "common/unique_fd.h"
 #include "manager/images/media_types.h"
+#include "manager/images/platform.h"
 #include "manager/images/reference.h"
+#include "manager/registry/credentials.h"
 #include "manager/server/grpc_status.h"
 
 namespace skiff::manager {
@@ -127,9 +130,42 @@ bool Glob(const std::string& pattern, const std::string& s) {
   return fnmatch(pattern.c_str(), s.c_str(), FNM_PATHNAME) == 0;
 }
 
+// The registry client's errors, in the codes ImageService promises: an
+// unknown host and a failed TLS handshake are about reaching the registry,
+// like a refused connection.
+absl::Status RegistryError(const absl::Status& st) {
+  if ((absl::IsNotFound(st) && absl::StrContains(st.message(), "unknown host `")) ||
+      (absl::IsFailedPrecondition(st) && absl::StrContains(st.message(), "TLS with registry")) ||
+      absl::IsAborted(st)) {
+    return absl::UnavailableError(st.message());
+  }
+  return st;
+}
+
+// "https://reg:5000/" -> "reg:5000", as docker login accepts it.
+std::string RegistryHost(absl::string_view server) {
+  if (!absl::ConsumePrefix(&server, "https://")) (void)absl::ConsumePrefix(&server, "http://");
+  while (absl::ConsumeSuffix(&server, "/")) {
+  }
+  return std::string(server);
+}
+
+// docker pull's words for the registry library's.
+std::string PullStatus(const std::string& status) {
+  return status == "Waiting" ? "Pulling fs layer" : status;
+}
+
+void ToProto(const registry::PullProgress& p, v1::Progress* out) {
+  out->set_id(p.id);
+  out->set_status(PullStatus(p.status));
+  out->set_current(p.current);
+  out->set_total(p.total);
+}
+
 }  // namespace
 
-ImageServiceImpl::ImageServiceImpl(ImageManager& images) : images_(images) {
+ImageServiceImpl::ImageServiceImpl(ImageManager& images, RegistryConfig registry)
+    : images_(images), registry_(std::move(registry)) {
   const std::string dir = images_.content().root() + "/tmp";
   if (DIR* d = opendir(dir.c_str())) {
     while (dirent* e = readdir(d)) {
@@ -465,6 +501,151 @@ absl::Status ImageServiceImpl::DoHistory(const v1::ImageHistoryRequest& req,
     top->set_id(img.record.id);
     for (const std::string& n : img.names) top->add_tags(Familiar(n));
   }
+  return absl::OkStatus();
+}
+
+
+absl::StatusOr<std::unique_ptr<registry::RegistryClient>> ImageServiceImpl::ClientFor(
+    const std::string& host) {
+  std::optional<registry::Credentials> credentials;
+  if (!registry_.credentials_path.empty()) {
+    registry::CredentialStore store(registry_.credentials_path);
+    ASSIGN_OR_RETURN(credentials, store.Get(host));
+  }
+  return registry::RegistryClient::Create(host, registry_.options, std::move(credentials));
+}
+
+grpc::Status ImageServiceImpl::Pull(grpc::ServerContext* ctx, const v1::PullImageRequest* req,
+                                    grpc::ServerWriter<v1::PullImageResponse>* writer) {
+  absl::Status st = DoPull(*req, writer);
+  if (!st.ok()) {
+    v1::PullImageResponse last;
+    last.mutable_progress()->set_error(std::string(st.message()));
+    writer->Write(last);
+  }
+  return ToGrpc(st, ctx);
+}
+
+absl::Status ImageServiceImpl::DoPull(const v1::PullImageRequest& req,
+                                      grpc::ServerWriter<v1::PullImageResponse>* writer) {
+  ASSIGN_OR_RETURN(Reference ref, ParseReferenceIn(req.ref(), registry_.default_registry));
+  registry::PullOptions options;
+  if (!req.platform().os().empty() || !req.platform().architecture().empty()) {
+    Platform p;
+    p.os = req.platform().os().empty() ? "linux" : req.platform().os();
+    p.architecture = req.platform().architecture();
+    p.variant = req.platform().variant();
+    if (p.architecture.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("platform `", PlatformString(p), "`: the architecture is missing"));
+    }
+    options.platform = Normalize(std::move(p));
+  }
+  // Called by the pull's threads one at a time. A download is reported in
+  // steps of at least kStep bytes: a message per network read would swamp
+  // the client.
+  constexpr int64_t kStep = 256 << 10;
+  std::map<std::string, int64_t> last_sent;
+  options.progress = [&](const registry::PullProgress& p) {
+    if (p.status == "Downloading") {
+      auto it = last_sent.find(p.id);
+      if (it != last_sent.end() && p.current - it->second < kStep && p.current < p.total) return;
+      last_sent[p.id] = p.current;
+    }
+    v1::PullImageResponse msg;
+    ToProto(p, msg.mutable_progress());
+    writer->Write(msg);
+  };
+  ASSIGN_OR_RETURN(std::unique_ptr<registry::RegistryClient> client, ClientFor(ref.domain()));
+  absl::StatusOr<PulledImage> pulled = images_.Pull(*client, ref, options);
+  if (!pulled.ok()) return RegistryError(pulled.status());
+  const std::string digest = pulled->target.digest.str();
+  v1::PullImageResponse last;
+  last.mutable_progress()->set_status(absl::StrCat("Digest: ", digest));
+  last.set_image_id(pulled->image.record.id);
+  last.set_digest(digest);
+  last.set_reference(ref.String());
+  writer->Write(last);
+  return absl::OkStatus();
+}
+
+grpc::Status ImageServiceImpl::Push(grpc::ServerContext* ctx, const v1::PushImageRequest* req,
+                                    grpc::ServerWriter<v1::PushImageResponse>* writer) {
+  absl::Status st = DoPush(*req, writer);
+  if (!st.ok()) {
+    v1::PushImageResponse last;
+    last.mutable_progress()->set_error(std::string(st.message()));
+    writer->Write(last);
+  }
+  return ToGrpc(st, ctx);
+}
+
+absl::Status ImageServiceImpl::DoPush(const v1::PushImageRequest& req,
+                                      grpc::ServerWriter<v1::PushImageResponse>* writer) {
+  ASSIGN_OR_RETURN(Reference ref, ParseReferenceIn(req.ref(), registry_.default_registry));
+  ASSIGN_OR_RETURN(std::unique_ptr<registry::RegistryClient> client, ClientFor(ref.domain()));
+  absl::StatusOr<Descriptor> pushed =
+      images_.Push(*client, ref, [&](const registry::PullProgress& p) {
+        v1::PushImageResponse msg;
+        ToProto(p, msg.mutable_progress());
+        writer->Write(msg);
+      });
+  if (!pushed.ok()) return RegistryError(pushed.status());
+  v1::PushImageResponse last;
+  last.mutable_progress()->set_status(
+      absl::StrCat(ref.tag().empty() ? ref.digest().str() : ref.tag(),
+                   ": digest: ", pushed->digest.str(), " size: ", pushed->size));
+  last.set_digest(pushed->digest.str());
+  last.set_size(pushed->size);
+  writer->Write(last);
+  return absl::OkStatus();
+}
+
+grpc::Status ImageServiceImpl::Login(grpc::ServerContext* ctx, const v1::LoginRequest* req,
+                                     v1::LoginResponse* resp) {
+  return ToGrpc(DoLogin(*req, resp), ctx);
+}
+
+absl::Status ImageServiceImpl::DoLogin(const v1::LoginRequest& req, v1::LoginResponse* resp) {
+  const std::string host =
+      RegistryHost(req.server().empty() ? registry_.default_registry : req.server());
+  if (host.empty()) return absl::InvalidArgumentError("login: no registry given");
+  if (req.username().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("login to ", host, ": the username is empty"));
+  }
+  if (registry_.credentials_path.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("login to ", host, ": this skiffd keeps no credentials"));
+  }
+  registry::Credentials credentials{req.username(), req.password()};
+  auto client = registry::RegistryClient::Create(host, registry_.options, credentials);
+  if (absl::Status st = client->Ping(); !st.ok()) return RegistryError(st);
+  registry::CredentialStore store(registry_.credentials_path);
+  RETURN_IF_ERROR(store.Put(host, credentials));
+  resp->set_status("Login Succeeded");
+  return absl::OkStatus();
+}
+
+grpc::Status ImageServiceImpl::Logout(grpc::ServerContext* ctx, const v1::LogoutRequest* req,
+                                      v1::LogoutResponse* resp) {
+  return ToGrpc(DoLogout(*req, resp), ctx);
+}
+
+absl::Status ImageServiceImpl::DoLogout(const v1::LogoutRequest& req, v1::LogoutResponse* resp) {
+  const std::string host =
+      RegistryHost(req.server().empty() ? registry_.default_registry : req.server());
+  if (registry_.credentials_path.empty()) {
+    resp->set_removed(false);
+    return absl::OkStatus();
+  }
+  registry::CredentialStore store(registry_.credentials_path);
+  absl::Status st = store.Erase(host);
+  if (absl::IsNotFound(st)) {
+    resp->set_removed(false);
+    return absl::OkStatus();
+  }
+  RETURN_IF_ERROR(st);
+  resp->set_removed(true);
   return absl::OkStatus();
 }
 
