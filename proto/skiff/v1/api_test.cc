@@ -77,6 +77,10 @@ TEST(ApiTest, ImageService) {
                                              {"Remove", kUnary},
                                              {"Prune", kUnary},
                                              {"History", kUnary},
+                                             {"Pull", kServerStream},
+                                             {"Push", kServerStream},
+                                             {"Login", kUnary},
+                                             {"Logout", kUnary},
                                          });
 }
 
