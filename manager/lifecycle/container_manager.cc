@@ -442,7 +442,6 @@ absl::StatusOr<bool> ContainerManager::StartLocked(const std::string& id, bool r
     return fail(st);
   }
 
-  bool first_start = !stored.has_been_started;
   stored.has_been_started = true;
   if (!restarting) stored.manually_stopped = false;
   ASSIGN_OR_RETURN(std::string encoded, EncodeStored(stored));
@@ -457,7 +456,6 @@ absl::StatusOr<bool> ContainerManager::StartLocked(const std::string& id, bool r
     r.config = encoded;
     return tx.UpdateContainer(r);
   }));
-  (void)first_start;
   events_.PublishContainer(restarting ? "restart" : "start", id, rec.name, rec.image, rec.labels);
   return true;
 }

@@ -20,6 +20,7 @@
 #include "manager/lifecycle/container_internal.h"
 #include "manager/lifecycle/container_manager.h"
 #include "manager/snapshots/mount.h"
+#include "manager/lifecycle/proto_time.h"
 #include "nlohmann/json.hpp"
 
 namespace skiff::manager {
@@ -37,13 +38,6 @@ bool IsShimPid(pid_t pid) {
   return comm.ok() && absl::StartsWith(*comm, "skiff-shim");
 }
 
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  timespec spec = absl::ToTimespec(t);
-  ts.set_seconds(spec.tv_sec);
-  ts.set_nanos(static_cast<int32_t>(spec.tv_nsec));
-  return ts;
-}
 
 v1::ExitStatus ExitOf(const ContainerRecord& rec) {
   v1::ExitStatus st;

@@ -15,6 +15,7 @@
 #include "manager/lifecycle/container_internal.h"
 #include "manager/lifecycle/container_manager.h"
 #include "manager/lifecycle/subprocess.h"
+#include "manager/lifecycle/proto_time.h"
 #include "nlohmann/json.hpp"
 
 namespace skiff::manager {
@@ -23,13 +24,6 @@ namespace v1 = skiff::v1;
 
 namespace {
 
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  timespec spec = absl::ToTimespec(t);
-  ts.set_seconds(spec.tv_sec);
-  ts.set_nanos(static_cast<int32_t>(spec.tv_nsec));
-  return ts;
-}
 
 v1::ContainerStatus StatusOf(ContainerState s) {
   switch (s) {

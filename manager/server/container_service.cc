@@ -9,6 +9,7 @@
 #include "manager/lifecycle/detach_keys.h"
 #include "manager/lifecycle/log_reader.h"
 #include "manager/server/grpc_status.h"
+#include "manager/lifecycle/proto_time.h"
 #include "nlohmann/json.hpp"
 
 namespace skiff::manager {
@@ -35,17 +36,7 @@ absl::Status ClassifyProcessError(const absl::Status& status) {
 
 namespace {
 
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  timespec spec = absl::ToTimespec(t);
-  ts.set_seconds(spec.tv_sec);
-  ts.set_nanos(static_cast<int32_t>(spec.tv_nsec));
-  return ts;
-}
 
-absl::Time FromProto(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
 
 // The shim's exit record ('x' payload) as an ExitStatus.
 v1::ExitStatus ExitFromRecord(const std::string& record) {
