@@ -34,6 +34,13 @@ absl::Status ContentWriter::Write(absl::string_view data) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<UniqueFd> ContentWriter::OpenReader() const {
+  if (done_) return absl::FailedPreconditionError("content writer: already committed or failed");
+  int fd = open(tmp_path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno("open for reading", tmp_path_);
+  return UniqueFd(fd);
+}
+
 absl::StatusOr<Digest> ContentWriter::Commit(std::optional<Digest> expected,
                                              std::optional<int64_t> expected_size) {
   if (done_) return absl::FailedPreconditionError("content writer: already committed or failed");

@@ -47,6 +47,9 @@ class ContentWriter {
   [[nodiscard]] absl::Status Write(absl::string_view data);
   // Bytes written so far.
   uint64_t size() const { return hash_.size(); }
+  // A read-only fd of the temp file, to read the blob while it is written
+  // (growing_blob.h). It stays valid after Commit renames the file.
+  absl::StatusOr<UniqueFd> OpenReader() const;
 
   // Checks the digest (and size, when given) against what was written, then
   // makes the blob visible. Returns the blob's digest. Call at most once;

@@ -42,6 +42,23 @@ const char* CompressionName(Compression c) {
 }
 
 absl::StatusOr<std::unique_ptr<Decompressor>> Decompressor::Open(int fd, std::string what) {
+  return Open(FdSource(fd), std::move(what));
+}
+
+ssize_t Decompressor::ReadCallback(struct archive* a, void* self, const void** out) {
+  Decompressor* d = static_cast<Decompressor*>(self);
+  absl::StatusOr<size_t> n = d->source_(d->buf_.data(), d->buf_.size());
+  if (!n.ok()) {
+    d->source_error_ = n.status();
+    archive_set_error(a, EIO, "%s", std::string(n.status().message()).c_str());
+    return -1;
+  }
+  *out = d->buf_.data();
+  return static_cast<ssize_t>(*n);
+}
+
+absl::StatusOr<std::unique_ptr<Decompressor>> Decompressor::Open(ByteSource source,
+                                                                 std::string what) {
   struct archive* a = archive_read_new();
   if (a == nullptr) return absl::ResourceExhaustedError("archive_read_new: out of memory");
   archive_read_support_filter_gzip(a);
@@ -51,7 +68,10 @@ absl::StatusOr<std::unique_ptr<Decompressor>> Decompressor::Open(int fd, std::st
   // "raw": the whole (decompressed) stream is one entry's data.
   archive_read_support_format_raw(a);
   std::unique_ptr<Decompressor> d(new Decompressor(a, std::move(what)));
-  if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK) {
+  d->source_ = std::move(source);
+  d->buf_.resize(1 << 16);
+  if (archive_read_open(a, d.get(), nullptr, &Decompressor::ReadCallback, nullptr) != ARCHIVE_OK) {
+    if (!d->source_error_.ok()) return Annotate(d->source_error_, d->what_);
     return absl::DataLossError(
         absl::StrCat(d->what_, ": cannot read: ", archive_error_string(a)));
   }
@@ -60,6 +80,7 @@ absl::StatusOr<std::unique_ptr<Decompressor>> Decompressor::Open(int fd, std::st
   if (r == ARCHIVE_EOF) {
     d->eof_ = true;  // an empty blob
   } else if (r != ARCHIVE_OK) {
+    if (!d->source_error_.ok()) return Annotate(d->source_error_, d->what_);
     return absl::DataLossError(absl::StrCat(d->what_, ": ", archive_error_string(a)));
   }
   return d;
@@ -71,6 +92,9 @@ absl::StatusOr<size_t> Decompressor::Read(char* buf, size_t n) {
   if (eof_) return 0;
   la_ssize_t r = archive_read_data(a_, buf, n);
   if (r < 0) {
+    // The source's own error (a failed or restarted download) keeps its
+    // code, so a caller can tell it from a corrupt stream.
+    if (!source_error_.ok()) return Annotate(source_error_, what_);
     return absl::DataLossError(absl::StrCat(what_, ": decompressing: ", archive_error_string(a_)));
   }
   if (r == 0) eof_ = true;

@@ -5,11 +5,14 @@
 //   ASSIGN_OR_RETURN(auto r, Decompressor::Open(fd));   // gzip, zstd or plain
 //   while ((n = r->Read(buf, sizeof buf)) > 0) ...      // the tar bytes
 
+#include <sys/types.h>
+
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/byte_source.h"
 
 struct archive;
 
@@ -29,6 +32,8 @@ class Decompressor {
  public:
   // Does not take ownership of `fd`; reads it from its current offset.
   static absl::StatusOr<std::unique_ptr<Decompressor>> Open(int fd, std::string what);
+  // Reads `source` (which must outlive the Decompressor).
+  static absl::StatusOr<std::unique_ptr<Decompressor>> Open(ByteSource source, std::string what);
   ~Decompressor();
   Decompressor(const Decompressor&) = delete;
   Decompressor& operator=(const Decompressor&) = delete;
@@ -39,7 +44,12 @@ class Decompressor {
 
  private:
   Decompressor(struct archive* a, std::string what) : a_(a), what_(std::move(what)) {}
+  static ssize_t ReadCallback(struct archive* a, void* self, const void** out);
+
   struct archive* a_;
+  ByteSource source_;
+  std::string buf_;
+  absl::Status source_error_;
   std::string what_;
   bool eof_ = false;
 };

@@ -231,10 +231,44 @@ absl::StatusOr<std::vector<ResolvedImage>> ImageManager::LoadLocked(const std::s
 absl::StatusOr<PulledImage> ImageManager::Pull(registry::RegistryClient& client,
                                                const Reference& ref,
                                                const registry::PullOptions& options) {
+  registry::PullOptions opts = options;
+  opts.unpack = [this](const std::vector<Descriptor>& layers, const std::vector<Digest>& diff_ids,
+                       const std::vector<std::shared_ptr<GrowingBlob>>& blobs,
+                       const registry::PullProgressFn& progress) -> absl::Status {
+    UnpackHooks hooks;
+    hooks.open = [&](size_t i) -> absl::StatusOr<ByteSource> {
+      ByteSource src;
+      ASSIGN_OR_RETURN(std::optional<ByteSource> following, blobs[i]->Follow());
+      if (following.has_value()) {
+        src = *std::move(following);
+      } else {
+        ASSIGN_OR_RETURN(src, OpenStoredLayer(content_, layers[i]));
+      }
+      // "Extracting" counts the compressed bytes read, as docker's does.
+      // It is shown once the download is done, so a layer's line does not
+      // flicker between the two while both run, and at the end (a layer
+      // unpacked as fast as it arrived has no other moment to show it).
+      auto read = std::make_shared<int64_t>(0);
+      std::shared_ptr<GrowingBlob> blob = blobs[i];
+      std::string id = layers[i].digest.Short();
+      int64_t total = layers[i].size;
+      return ByteSource([=](char* buf, size_t n) -> absl::StatusOr<size_t> {
+        ASSIGN_OR_RETURN(size_t got, src(buf, n));
+        *read += static_cast<int64_t>(got);
+        if (got == 0 || blob->finished()) progress({id, "Extracting", *read, total});
+        return got;
+      });
+    };
+    hooks.verify = [&](size_t i) { return blobs[i]->Wait(); };
+    hooks.done = [&](size_t i, bool existed) {
+      if (!existed) progress({layers[i].digest.Short(), "Pull complete", 0, 0});
+    };
+    return UnpackLayers(snapshotter_, content_, layers, diff_ids, hooks).status();
+  };
   PulledImage out;
   {
     absl::MutexLock lock(&mu_);
-    ASSIGN_OR_RETURN(registry::PullResult pulled, registry::Pull(client, content_, ref, options));
+    ASSIGN_OR_RETURN(registry::PullResult pulled, registry::Pull(client, content_, ref, opts));
     out.target = pulled.target;
     ASSIGN_OR_RETURN(out.image, RecordPulledLocked(ref, pulled));
   }

@@ -94,11 +94,13 @@ class ImageManager {
   absl::StatusOr<ResolvedImage> Resolve(absl::string_view reference);
 
   // docker pull: fetches `ref` from `client` (the client of ref.domain())
-  // into the content store, records it (RecordPulled) and unpacks its
-  // layers, so a container starts from it at once. Holds the image lock
-  // while fetching: blobs not yet recorded must not be swept by a concurrent
-  // load or removal. An unpack failure is returned, the image stays
-  // recorded.
+  // into the content store, unpacking each layer into its snapshot while it
+  // downloads (registry/pull.h), then records it (RecordPulled), so a
+  // container starts from it at once. Progress adds "Extracting" and "Pull
+  // complete" per layer to the download's. Holds the image lock while
+  // fetching: blobs not yet recorded must not be swept by a concurrent load
+  // or removal. A failed pull records nothing; the verified blobs and
+  // committed layer snapshots it made are reused by the next attempt.
   absl::StatusOr<PulledImage> Pull(registry::RegistryClient& client, const Reference& ref,
                                    const registry::PullOptions& options);
 

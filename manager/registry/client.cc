@@ -207,10 +207,20 @@ absl::StatusOr<FetchedManifest> RegistryClient::ResolveManifest(absl::string_vie
 
 absl::Status RegistryClient::FetchBlob(absl::string_view repo, const Descriptor& desc,
                                        ContentStore& store,
-                                       const std::function<void(int64_t)>& on_bytes) {
+                                       const std::function<void(int64_t)>& on_bytes,
+                                       GrowingBlob* follow) {
   if (store.Exists(desc.digest)) return absl::OkStatus();
   std::string what = absl::StrCat("blob ", desc.digest.str(), " from ", host_, "/", repo);
-  ASSIGN_OR_RETURN(std::unique_ptr<ContentWriter> writer, store.NewWriter());
+  std::unique_ptr<ContentWriter> writer;
+  auto new_writer = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(writer, store.NewWriter());
+    if (follow != nullptr) {
+      ASSIGN_OR_RETURN(UniqueFd reader, writer->OpenReader());
+      follow->Begin(std::move(reader));
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(new_writer());
 
   HttpRequest req;
   req.url = absl::StrCat("/v2/", repo, "/blobs/", desc.digest.str());
@@ -230,6 +240,7 @@ absl::Status RegistryClient::FetchBlob(absl::string_view repo, const Descriptor&
         return write_error;
       }
       RETURN_IF_ERROR(writer->Write(data));
+      if (follow != nullptr) follow->Grew(writer->size());
       if (on_bytes) on_bytes(static_cast<int64_t>(writer->size()));
       return absl::OkStatus();
     };
@@ -241,7 +252,7 @@ absl::Status RegistryClient::FetchBlob(absl::string_view repo, const Descriptor&
       probe.headers.push_back(absl::StrCat("Range: bytes=", resume_at, "-"));
       auto head = Send(probe, scope);
       if (!head.ok() || head->status != 206) {
-        ASSIGN_OR_RETURN(writer, store.NewWriter());
+        RETURN_IF_ERROR(new_writer());
         r.headers.pop_back();
         resume_at = 0;
       }

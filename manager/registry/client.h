@@ -36,6 +36,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "manager/content/content_store.h"
+#include "manager/content/growing_blob.h"
 #include "manager/content/digest.h"
 #include "manager/images/manifest.h"
 #include "manager/registry/auth.h"
@@ -84,9 +85,13 @@ class RegistryClient {
 
   // Streams the blob of `desc` into `store`, verifying digest and size.
   // `on_bytes(total_so_far)` is called as bytes arrive (optional). Blobs
-  // already in the store are not fetched.
+  // already in the store are not fetched. With `follow`, the blob's temp
+  // file is announced (Begin, again when a transfer restarts from the first
+  // byte) and its growth reported, so it can be read while it arrives; the
+  // caller calls follow->Finish with the outcome.
   absl::Status FetchBlob(absl::string_view repo, const Descriptor& desc, ContentStore& store,
-                         const std::function<void(int64_t)>& on_bytes = nullptr);
+                         const std::function<void(int64_t)>& on_bytes = nullptr,
+                         GrowingBlob* follow = nullptr);
 
   // HEAD /v2/<repo>/blobs/<digest>.
   absl::StatusOr<bool> BlobExists(absl::string_view repo, const Digest& digest);

@@ -9,11 +9,13 @@
 #include <atomic>
 #include <map>
 #include <string>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
+#include "common/status.h"
 #include "gtest/gtest.h"
 #include "manager/content/content_store.h"
 #include "manager/images/media_types.h"
@@ -187,6 +189,13 @@ class FakeRegistryTest : public ::testing::Test {
         --cuts_;
         resp.cut_after = resp.body.size() / 2;
       }
+      if (*d == image_.layers()[0].digest && r.method == "GET" && corrupt_layer_) {
+        resp.body[resp.body.size() - 1] ^= 0x5a;
+      }
+      if (*d == image_.layers()[0].digest && r.method == "GET" && on_pause_) {
+        resp.pause_at = resp.body.size() / 2;
+        resp.on_pause = on_pause_;
+      }
       return resp;
     }
     return {404, {}, "", std::string::npos};
@@ -215,6 +224,57 @@ class FakeRegistryTest : public ::testing::Test {
   std::atomic<bool> honor_range_{true};
   std::atomic<bool> bearer_{false};
   std::atomic<bool> refuse_token_{false};
+  std::atomic<bool> corrupt_layer_{false};
+  // Set before the pull starts: the layer's GET pauses half way through.
+  std::function<void()> on_pause_;
+};
+
+// An UnpackFn that reads every layer as PullOptions::unpack gets it, as the
+// image manager's does, keeping what it read. A source aborted by a restart
+// is followed again from the first byte.
+struct RecordingUnpacker {
+  std::atomic<int64_t> bytes_read{0};
+  std::vector<std::string> layers;
+  int restarts = 0;
+
+  UnpackFn Fn() {
+    return [this](const std::vector<Descriptor>& descs, const std::vector<Digest>& diff_ids,
+                  const std::vector<std::shared_ptr<GrowingBlob>>& blobs,
+                  const PullProgressFn&) -> absl::Status {
+      if (descs.size() != diff_ids.size() || descs.size() != blobs.size()) {
+        return absl::InternalError("layers, diff_ids and blobs differ in number");
+      }
+      for (size_t i = 0; i < blobs.size(); ++i) {
+        for (;;) {
+          absl::StatusOr<std::optional<ByteSource>> src = blobs[i]->Follow();
+          if (!src.ok()) return src.status();
+          if (!src->has_value()) return absl::InternalError("the blob was not streamed");
+          std::string got, buf(4096, '\0');
+          bytes_read = 0;
+          absl::Status st;
+          for (;;) {
+            absl::StatusOr<size_t> n = (**src)(buf.data(), buf.size());
+            if (!n.ok()) {
+              st = n.status();
+              break;
+            }
+            if (*n == 0) break;
+            got.append(buf.data(), *n);
+            bytes_read += static_cast<int64_t>(*n);
+          }
+          if (absl::IsAborted(st)) {
+            ++restarts;
+            continue;
+          }
+          if (!st.ok()) return st;
+          RETURN_IF_ERROR(blobs[i]->Wait());
+          layers.push_back(std::move(got));
+          break;
+        }
+      }
+      return absl::OkStatus();
+    };
+  }
 };
 
 TEST_F(FakeRegistryTest, CutTransferIsResumedWithRange) {
@@ -321,6 +381,96 @@ TEST_F(FakeRegistryTest, RefusedTokenNamesTheRealm) {
       absl::StrContains(m.status().message(), "realm `http://" + server_->host() + "/token`"))
       << m.status();
   EXPECT_FALSE(absl::StrContains(m.status().message(), "pw-xyz"));
+}
+
+
+TEST_F(FakeRegistryTest, LayersAreReadWhileTheyDownload) {
+  RecordingUnpacker unpacker;
+  // The server sends half the layer and waits: the unpacker must have read
+  // (most of) that half before the rest exists.
+  std::atomic<int64_t> read_at_pause{-1};
+  const int64_t half = image_.layers()[0].size / 2;
+  on_pause_ = [&] {
+    for (int i = 0; i < 500 && unpacker.bytes_read.load() < half; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    read_at_pause = unpacker.bytes_read.load();
+  };
+  auto client = RegistryClient::Create(server_->host(), Options());
+  TempDir dst_dir;
+  auto dst = Fresh(dst_dir);
+  PullOptions opts;
+  opts.unpack = unpacker.Fn();
+  auto pulled = Pull(*client, *dst, ref_, opts);
+  ASSERT_TRUE(pulled.ok()) << pulled.status();
+  EXPECT_EQ(read_at_pause.load(), half) << "the layer was not read while downloading";
+  ASSERT_EQ(unpacker.layers.size(), 1u);
+  EXPECT_EQ(unpacker.layers[0], *src_->Get(image_.layers()[0].digest));
+  EXPECT_EQ(unpacker.restarts, 0);
+}
+
+TEST_F(FakeRegistryTest, UnpackerFollowsADownloadThatRestartsFromTheFirstByte) {
+  cuts_ = 1;
+  honor_range_ = false;
+  RecordingUnpacker unpacker;
+  auto client = RegistryClient::Create(server_->host(), Options());
+  TempDir dst_dir;
+  auto dst = Fresh(dst_dir);
+  PullOptions opts;
+  opts.unpack = unpacker.Fn();
+  auto pulled = Pull(*client, *dst, ref_, opts);
+  ASSERT_TRUE(pulled.ok()) << pulled.status();
+  ASSERT_EQ(unpacker.layers.size(), 1u);
+  EXPECT_EQ(unpacker.layers[0], *src_->Get(image_.layers()[0].digest));
+}
+
+TEST_F(FakeRegistryTest, ResumedDownloadIsOneStreamToTheUnpacker) {
+  cuts_ = 1;
+  RecordingUnpacker unpacker;
+  auto client = RegistryClient::Create(server_->host(), Options());
+  TempDir dst_dir;
+  auto dst = Fresh(dst_dir);
+  PullOptions opts;
+  opts.unpack = unpacker.Fn();
+  auto pulled = Pull(*client, *dst, ref_, opts);
+  ASSERT_TRUE(pulled.ok()) << pulled.status();
+  EXPECT_EQ(ranged_.load(), 2);
+  ASSERT_EQ(unpacker.layers.size(), 1u);
+  EXPECT_EQ(unpacker.layers[0], *src_->Get(image_.layers()[0].digest));
+  EXPECT_EQ(unpacker.restarts, 0);
+}
+
+TEST_F(FakeRegistryTest, CorruptLayerFailsTheUnpackAndKeepsNothing) {
+  corrupt_layer_ = true;
+  RecordingUnpacker unpacker;
+  auto client = RegistryClient::Create(server_->host(), Options());
+  TempDir dst_dir;
+  auto dst = Fresh(dst_dir);
+  PullOptions opts;
+  opts.unpack = unpacker.Fn();
+  auto pulled = Pull(*client, *dst, ref_, opts);
+  ASSERT_FALSE(pulled.ok());
+  EXPECT_TRUE(absl::IsDataLoss(pulled.status())) << pulled.status();
+  EXPECT_TRUE(absl::StrContains(pulled.status().message(), "digest mismatch")) << pulled.status();
+  EXPECT_TRUE(unpacker.layers.empty()) << "the unpacker took an unverified layer as whole";
+  EXPECT_FALSE(dst->Exists(image_.layers()[0].digest));
+  EXPECT_FALSE(dst->Exists(image_.target.digest));
+}
+
+TEST_F(FakeRegistryTest, UnpackErrorStopsThePullAndIsReturned) {
+  auto client = RegistryClient::Create(server_->host(), Options());
+  TempDir dst_dir;
+  auto dst = Fresh(dst_dir);
+  PullOptions opts;
+  opts.unpack = [](const std::vector<Descriptor>&, const std::vector<Digest>&,
+                   const std::vector<std::shared_ptr<GrowingBlob>>&,
+                   const PullProgressFn&) -> absl::Status {
+    return absl::DataLossError("layer DiffID mismatch: expected sha256:aa, got sha256:bb");
+  };
+  auto pulled = Pull(*client, *dst, ref_, opts);
+  ASSERT_FALSE(pulled.ok());
+  EXPECT_TRUE(absl::StrContains(pulled.status().message(), "DiffID mismatch")) << pulled.status();
+  EXPECT_FALSE(dst->Exists(image_.target.digest)) << "a failed pull stored its manifest";
 }
 
 }  // namespace

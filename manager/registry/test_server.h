@@ -36,6 +36,10 @@ struct TestResponse {
   // Send only this many body bytes, then close (Content-Length still says
   // the whole body).
   size_t cut_after = std::string::npos;
+  // Send this many body bytes, call `on_pause` (which may block until the
+  // test has looked at what the client did with them), then the rest.
+  size_t pause_at = std::string::npos;
+  std::function<void()> on_pause;
 };
 
 class TestServer {
@@ -132,6 +136,12 @@ class TestServer {
     WriteAll(c, head.data(), head.size());
     if (req.method == "HEAD") return;
     size_t n = std::min(resp.cut_after, resp.body.size());
+    if (resp.pause_at < n && resp.on_pause) {
+      WriteAll(c, resp.body.data(), resp.pause_at);
+      resp.on_pause();
+      WriteAll(c, resp.body.data() + resp.pause_at, n - resp.pause_at);
+      return;
+    }
     WriteAll(c, resp.body.data(), n);
   }
 

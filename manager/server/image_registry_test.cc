@@ -264,6 +264,23 @@ TEST_F(ImageRegistryTest, PushRemovePullRoundTrip) {
   }
   EXPECT_GE(big_updates, 1);
   EXPECT_LE(big_updates, 10);
+  // Each layer was unpacked by the pull itself, and its line ends as
+  // docker's does; the big one shows its extraction in a few updates.
+  EXPECT_TRUE(HasAll(pulled.ids, "Pull complete", LayerIds()));
+  std::map<std::string, std::string> final_status;
+  int extracting = 0;
+  for (const auto& m : pulled.messages) {
+    if (!m.progress().id().empty()) final_status[m.progress().id()] = m.progress().status();
+    if (m.progress().id() == image_.layers()[0].digest.Short() &&
+        m.progress().status() == "Extracting") {
+      ++extracting;
+      EXPECT_EQ(m.progress().total(), image_.layers()[0].size);
+    }
+  }
+  for (const std::string& l : LayerIds()) EXPECT_EQ(final_status[l], "Pull complete") << l;
+  EXPECT_GE(extracting, 1);
+  EXPECT_LE(extracting, 10);
+  EXPECT_FALSE(final_status.count(image_.config_digest.Short())) << "the config has no line";
   const v1::PullImageResponse& last = pulled.messages.back();
   EXPECT_EQ(last.image_id(), id);
   EXPECT_EQ(last.digest(), image_.target.digest.str());

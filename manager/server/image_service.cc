@@ -150,14 +150,9 @@ std::string RegistryHost(absl::string_view server) {
   return std::string(server);
 }
 
-// docker pull's words for the registry library's.
-std::string PullStatus(const std::string& status) {
-  return status == "Waiting" ? "Pulling fs layer" : status;
-}
-
 void ToProto(const registry::PullProgress& p, v1::Progress* out) {
   out->set_id(p.id);
-  out->set_status(PullStatus(p.status));
+  out->set_status(p.status);
   out->set_current(p.current);
   out->set_total(p.total);
 }
@@ -541,16 +536,17 @@ absl::Status ImageServiceImpl::DoPull(const v1::PullImageRequest& req,
     }
     options.platform = Normalize(std::move(p));
   }
-  // Called by the pull's threads one at a time. A download is reported in
-  // steps of at least kStep bytes: a message per network read would swamp
-  // the client.
+  // Called by the pull's threads one at a time. Downloading and extracting
+  // are reported in steps of at least kStep bytes: a message per read would
+  // swamp the client.
   constexpr int64_t kStep = 256 << 10;
-  std::map<std::string, int64_t> last_sent;
+  std::map<std::string, int64_t> last_sent;  // by id and status
   options.progress = [&](const registry::PullProgress& p) {
-    if (p.status == "Downloading") {
-      auto it = last_sent.find(p.id);
+    if (p.status == "Downloading" || p.status == "Extracting") {
+      const std::string key = absl::StrCat(p.id, " ", p.status);
+      auto it = last_sent.find(key);
       if (it != last_sent.end() && p.current - it->second < kStep && p.current < p.total) return;
-      last_sent[p.id] = p.current;
+      last_sent[key] = p.current;
     }
     v1::PullImageResponse msg;
     ToProto(p, msg.mutable_progress());

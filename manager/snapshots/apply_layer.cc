@@ -453,9 +453,14 @@ void Applier::FixDirTimes() {
 
 absl::StatusOr<ApplyResult> ApplyLayer(int layer_fd, const std::string& target,
                                        const ApplyOptions& options) {
+  return ApplyLayer(FdSource(layer_fd), target, options);
+}
+
+absl::StatusOr<ApplyResult> ApplyLayer(ByteSource layer, const std::string& target,
+                                       const ApplyOptions& options) {
   Applier applier(target, options);
   RETURN_IF_ERROR(applier.Init());
-  ASSIGN_OR_RETURN(auto dec, Decompressor::Open(layer_fd, "layer"));
+  ASSIGN_OR_RETURN(auto dec, Decompressor::Open(std::move(layer), "layer"));
   Source src{dec.get()};
 
   struct archive* a = archive_read_new();

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/byte_source.h"
 #include "manager/content/digest.h"
 
 namespace skiff::manager {
@@ -66,6 +67,9 @@ struct ApplyResult {
 // Reads the layer from `layer_fd` (from its current offset) into the
 // existing directory `target`.
 absl::StatusOr<ApplyResult> ApplyLayer(int layer_fd, const std::string& target,
+                                       const ApplyOptions& options = {});
+// Reads the layer from `layer` (a blob still downloading, growing_blob.h).
+absl::StatusOr<ApplyResult> ApplyLayer(ByteSource layer, const std::string& target,
                                        const ApplyOptions& options = {});
 
 }  // namespace skiff::manager

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <memory>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -41,9 +42,17 @@ absl::Status ApplyTarget(const std::vector<Mount>& mounts, std::string* target, 
 
 }  // namespace
 
+absl::StatusOr<ByteSource> OpenStoredLayer(const ContentStore& store, const Descriptor& layer) {
+  ASSIGN_OR_RETURN(UniqueFd fd, store.Open(layer.digest));
+  auto owned = std::make_shared<UniqueFd>(std::move(fd));
+  ByteSource read = FdSource(owned->get());
+  return ByteSource([owned, read](char* buf, size_t n) { return read(buf, n); });
+}
+
 absl::StatusOr<std::vector<Digest>> UnpackLayers(Snapshotter& sn, const ContentStore& store,
                                                  const std::vector<Descriptor>& layers,
-                                                 const std::vector<Digest>& diff_ids) {
+                                                 const std::vector<Digest>& diff_ids,
+                                                 const UnpackHooks& hooks) {
   if (layers.size() != diff_ids.size()) {
     return absl::InvalidArgumentError(absl::StrCat("unpack: ", layers.size(), " layers but ",
                                                    diff_ids.size(), " diff_ids"));
@@ -55,35 +64,54 @@ absl::StatusOr<std::vector<Digest>> UnpackLayers(Snapshotter& sn, const ContentS
     const std::string parent = i == 0 ? "" : chains[i - 1].str();
     absl::StatusOr<SnapshotInfo> have = sn.Stat(chain);
     if (have.ok()) {
-      if (have->kind == SnapshotKind::kCommitted) continue;
+      if (have->kind == SnapshotKind::kCommitted) {
+        if (hooks.done) hooks.done(i, /*existed=*/true);
+        continue;
+      }
       return absl::FailedPreconditionError(absl::StrCat(
           "snapshot `", chain, "` exists but is ", SnapshotKindName(have->kind), ", not committed"));
     }
     if (have.status().code() != absl::StatusCode::kNotFound) return have.status();
 
-    std::string key = absl::StrCat(kExtractPrefix, getpid(), ".", counter++, "-", chain);
     auto context = [&](const absl::Status& st) {
       return Annotate(st, absl::StrCat("unpacking layer ", i, " (", layers[i].digest.str(), ")"));
     };
-    ASSIGN_OR_RETURN(std::vector<Mount> mounts, sn.Prepare(key, parent));
-    auto fail = [&](const absl::Status& st) {
-      (void)sn.Remove(key);
-      return context(st);
-    };
-    std::string target;
-    ApplyOptions opts;
-    opts.expected_diff_id = diff_ids[i];
-    if (absl::Status st = ApplyTarget(mounts, &target, &opts); !st.ok()) return fail(st);
-    absl::StatusOr<UniqueFd> fd = store.Open(layers[i].digest);
-    if (!fd.ok()) return fail(fd.status());
-    absl::StatusOr<ApplyResult> applied = ApplyLayer(fd->get(), target, opts);
-    if (!applied.ok()) return fail(applied.status());
-    absl::Status st = sn.Commit(chain, key);
-    if (st.code() == absl::StatusCode::kAlreadyExists) {  // unpacked meanwhile by someone else
-      (void)sn.Remove(key);
-      continue;
+    // A source restarted under us (kAborted) gets a fresh snapshot and
+    // source; a download restarts at most a few times before it fails.
+    constexpr int kAttempts = 4;
+    for (int attempt = 1;; ++attempt) {
+      std::string key = absl::StrCat(kExtractPrefix, getpid(), ".", counter++, "-", chain);
+      ASSIGN_OR_RETURN(std::vector<Mount> mounts, sn.Prepare(key, parent));
+      auto fail = [&](const absl::Status& st) {
+        (void)sn.Remove(key);
+        return context(st);
+      };
+      std::string target;
+      ApplyOptions opts;
+      opts.expected_diff_id = diff_ids[i];
+      if (absl::Status st = ApplyTarget(mounts, &target, &opts); !st.ok()) return fail(st);
+      absl::StatusOr<ByteSource> source = hooks.open ? hooks.open(i) : OpenStoredLayer(store, layers[i]);
+      if (!source.ok()) return fail(source.status());
+      absl::StatusOr<ApplyResult> applied = ApplyLayer(*std::move(source), target, opts);
+      if (!applied.ok()) {
+        if (applied.status().code() == absl::StatusCode::kAborted && attempt < kAttempts) {
+          (void)sn.Remove(key);
+          continue;
+        }
+        return fail(applied.status());
+      }
+      if (hooks.verify) {
+        if (absl::Status st = hooks.verify(i); !st.ok()) return fail(st);
+      }
+      absl::Status st = sn.Commit(chain, key);
+      if (st.code() == absl::StatusCode::kAlreadyExists) {  // unpacked meanwhile by someone else
+        (void)sn.Remove(key);
+      } else if (!st.ok()) {
+        return fail(st);
+      }
+      break;
     }
-    if (!st.ok()) return fail(st);
+    if (hooks.done) hooks.done(i, /*existed=*/false);
   }
   return chains;
 }

@@ -78,6 +78,8 @@ case_pull_after_rmi() {
   expect_contains "status line" "$out" "Status: Downloaded newer image for $REG/test/busybox:1" ||
     return 1
   expect_eq "last line" "$(printf '%s\n' "$out" | tail -1)" "$REG/test/busybox:1" || return 1
+  # The pull unpacked the layer itself; its line ends as docker's does.
+  expect_contains "pull complete" "$out" ": Pull complete" || return 1
   # Not a terminal: plain lines, no cursor movement.
   case $out in *$'\e['*) fail "ANSI escapes on a pipe: $out"; return 1 ;; esac
   expect_contains "listed" "$(sk images --format '{{.Repository}}:{{.Tag}}')" \
