@@ -334,18 +334,45 @@ absl::StatusOr<Descriptor> ImageManager::Push(registry::RegistryClient& client,
   auto report = [&](const Descriptor& d, const char* status, int64_t current) {
     if (progress) progress({d.digest.Short(), status, current, d.size});
   };
+  ASSIGN_OR_RETURN(auto sources, MountSources(ref));
   // The layers one by one, for progress; registry::Push then finds them
   // there and sends the config and manifests.
   for (const Descriptor& layer : local.image.layers()) {
     report(layer, "Pushing", 0);
-    absl::StatusOr<bool> sent = client.PushBlob(ref.path(), layer, content_);
+    auto source = sources.find(layer.digest);
+    const std::string from = source == sources.end() ? std::string() : source->second;
+    absl::StatusOr<registry::RegistryClient::BlobPushed> sent =
+        client.PushBlob(ref.path(), layer, content_, from);
     if (!sent.ok()) return Annotate(sent.status(), absl::StrCat("pushing ", ref.String()));
-    report(layer, *sent ? "Pushed" : "Layer already exists", layer.size);
+    switch (*sent) {
+      case registry::RegistryClient::BlobPushed::kExisted:
+        report(layer, "Layer already exists", 0);
+        break;
+      case registry::RegistryClient::BlobPushed::kMounted:
+        report(layer, ("Mounted from " + from).c_str(), 0);
+        break;
+      case registry::RegistryClient::BlobPushed::kUploaded:
+        report(layer, "Pushed", layer.size);
+        break;
+    }
   }
   absl::StatusOr<Digest> pushed = registry::Push(client, content_, target, ref);
   if (!pushed.ok()) return Annotate(pushed.status(), absl::StrCat("pushing ", ref.String()));
   target.digest = *pushed;
   return target;
+}
+
+absl::StatusOr<std::map<Digest, std::string>> ImageManager::MountSources(const Reference& dest) {
+  ASSIGN_OR_RETURN(std::vector<ResolvedImage> all, List());
+  std::map<Digest, std::string> out;
+  for (const ResolvedImage& img : all) {
+    for (const std::string& name : img.names) {
+      absl::StatusOr<Reference> r = Reference::Parse(name);
+      if (!r.ok() || r->domain() != dest.domain() || r->path() == dest.path()) continue;
+      for (const Descriptor& l : img.image.layers()) out.emplace(l.digest, r->path());
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<ImageManager::Match> ImageManager::Find(absl::string_view reference) {

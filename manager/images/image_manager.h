@@ -113,7 +113,10 @@ class ImageManager {
 
   // docker push: the local image named `ref` (as Resolve finds it) to the
   // repository `ref` names on `client`'s registry, layers first (reported to
-  // `progress`), the manifest (or index) last under the tag. Returns the
+  // `progress`), the manifest (or index) last under the tag. A layer the
+  // registry lacks is mounted from another repository there when a local
+  // name says one has it ("Mounted from <repo>", as docker), else uploaded.
+  // Returns the
   // pushed top descriptor (digest and size of the manifest or index).
   // NotFound when there is no such local image.
   absl::StatusOr<Descriptor> Push(registry::RegistryClient& client, const Reference& ref,
@@ -178,6 +181,11 @@ class ImageManager {
   absl::StatusOr<ResolvedImage> CompleteOrBare(ImageRecord record);
   absl::StatusOr<std::vector<ResolvedImage>> LoadLocked(const std::string& tar_path)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // For each blob, a repository on dest's registry other than dest's own
+  // that should hold it: another name of a local image with that layer
+  // (pulled from, pushed to, or tagged for there). A push mounts from it; a
+  // guess that turns out wrong costs one request and falls back to upload.
+  absl::StatusOr<std::map<Digest, std::string>> MountSources(const Reference& dest);
   absl::StatusOr<ResolvedImage> RecordPulledLocked(const Reference& ref,
                                                    const registry::PullResult& pulled)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/status.h"
 
 namespace skiff::manager::registry {
@@ -184,7 +185,12 @@ absl::Status Authenticator::FetchToken(const Challenge& c, const std::string& sc
   std::string want = !scope.empty()                      ? scope
                      : challenge_scope != c.params.end() ? challenge_scope->second
                                                          : std::string();
-  if (!want.empty()) absl::StrAppend(&url, sep, "scope=", UrlEncode(want));
+  // Several scopes (a cross-repository mount needs pull on the source too)
+  // are separate parameters, as the token spec and docker send them.
+  for (absl::string_view one : absl::StrSplit(want, ' ', absl::SkipEmpty())) {
+    absl::StrAppend(&url, sep, "scope=", UrlEncode(one));
+    sep = "&";
+  }
 
   HttpRequest req;
   req.url = url;

@@ -301,7 +301,10 @@ absl::StatusOr<bool> RegistryClient::TryMount(absl::string_view repo, const Dige
   HttpRequest req;
   req.method = "POST";
   req.url = absl::StrCat("/v2/", repo, "/blobs/uploads/?mount=", digest.str(), "&from=", from);
-  ASSIGN_OR_RETURN(HttpResponse resp, Send(req, RepositoryScope(repo, true)));
+  // The token must allow reading the source repository as well.
+  const std::string scope =
+      absl::StrCat(RepositoryScope(repo, true), " ", RepositoryScope(from, false));
+  ASSIGN_OR_RETURN(HttpResponse resp, Send(req, scope));
   if (resp.status == 201) return true;
   if (resp.status == 202) {
     // The registry started an ordinary upload instead; drop that session.
@@ -310,22 +313,25 @@ absl::StatusOr<bool> RegistryClient::TryMount(absl::string_view repo, const Dige
       HttpRequest cancel;
       cancel.method = "DELETE";
       cancel.url = location;
-      (void)Send(cancel, RepositoryScope(repo, true));
+      (void)Send(cancel, scope);
     }
     return false;
   }
   return false;
 }
 
-absl::StatusOr<bool> RegistryClient::PushBlob(absl::string_view repo, const Descriptor& desc,
-                                              const ContentStore& store,
-                                              absl::string_view mount_from) {
+absl::StatusOr<RegistryClient::BlobPushed> RegistryClient::PushBlob(absl::string_view repo,
+                                                                    const Descriptor& desc,
+                                                                    const ContentStore& store,
+                                                                    absl::string_view mount_from) {
   std::string what = absl::StrCat("blob ", desc.digest.str(), " to ", host_, "/", repo);
   ASSIGN_OR_RETURN(bool exists, BlobExists(repo, desc.digest));
-  if (exists) return false;
+  if (exists) return BlobPushed::kExisted;
   if (!mount_from.empty() && mount_from != repo) {
-    ASSIGN_OR_RETURN(bool mounted, TryMount(repo, desc.digest, mount_from));
-    if (mounted) return false;
+    // A source we may not read, or one that no longer has the blob, is no
+    // reason to fail: the upload below still works.
+    absl::StatusOr<bool> mounted = TryMount(repo, desc.digest, mount_from);
+    if (mounted.ok() && *mounted) return BlobPushed::kMounted;
   }
   const std::string scope = RepositoryScope(repo, true);
   HttpRequest start;
@@ -355,7 +361,7 @@ absl::StatusOr<bool> RegistryClient::PushBlob(absl::string_view repo, const Desc
   put.timeout = absl::ZeroDuration();
   ASSIGN_OR_RETURN(HttpResponse done, Send(put, scope));
   if (done.status != 201) return HttpError(done, "uploading " + what);
-  return true;
+  return BlobPushed::kUploaded;
 }
 
 absl::StatusOr<Digest> RegistryClient::PushManifest(absl::string_view repo,

@@ -97,10 +97,13 @@ class RegistryClient {
   absl::StatusOr<bool> BlobExists(absl::string_view repo, const Digest& digest);
 
   // Uploads the blob `desc` from `store` unless the registry has it: first
-  // a cross-repository mount from `mount_from` when given, then a monolithic
-  // upload (POST, then PUT ?digest=). Returns true when bytes were sent.
-  absl::StatusOr<bool> PushBlob(absl::string_view repo, const Descriptor& desc,
-                                const ContentStore& store, absl::string_view mount_from = {});
+  // a cross-repository mount from `mount_from` when given (a mount the
+  // registry refuses or turns into an upload falls back to uploading), then
+  // a monolithic upload (POST, then PUT ?digest=).
+  enum class BlobPushed { kExisted, kMounted, kUploaded };
+  absl::StatusOr<BlobPushed> PushBlob(absl::string_view repo, const Descriptor& desc,
+                                      const ContentStore& store,
+                                      absl::string_view mount_from = {});
 
   // PUT /v2/<repo>/manifests/<tag_or_digest>; returns the digest the
   // registry reports (checked against the bytes' own digest).

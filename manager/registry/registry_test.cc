@@ -346,7 +346,12 @@ TEST_F(RegistryTest, CrossRepositoryMountAndRetag) {
   // Mounted blobs land in the same storage: no second copy was uploaded.
   auto mounted = client->PushBlob("team/c", image_.layers()[0], *src_, "team/a");
   ASSERT_TRUE(mounted.ok()) << mounted.status();
-  EXPECT_FALSE(*mounted) << "the blob was uploaded instead of mounted";
+  EXPECT_EQ(*mounted, RegistryClient::BlobPushed::kMounted)
+      << "the blob was uploaded instead of mounted";
+  // From a repository that does not have it: uploaded instead, no error.
+  auto uploaded = client->PushBlob("team/d", image_.layers()[0], *src_, "team/nothing-here");
+  ASSERT_TRUE(uploaded.ok()) << uploaded.status();
+  EXPECT_EQ(*uploaded, RegistryClient::BlobPushed::kUploaded);
 
   TempDir dst_dir;
   auto dst = FreshStore(dst_dir);

@@ -11,9 +11,11 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/file_util.h"
 #include "common/status.h"
 #include "gtest/gtest.h"
@@ -132,6 +134,10 @@ class FakeRegistryTest : public ::testing::Test {
 
   TestResponse Handle(const TestRequest& r) {
     if (r.target.rfind("/token", 0) == 0) {
+      {
+        absl::MutexLock lock(&mu_);
+        token_requests_.push_back(r.target);
+      }
       if (refuse_token_) return {401, {}, "", std::string::npos};
       return {200,
               {"Content-Type: application/json"},
@@ -149,6 +155,9 @@ class FakeRegistryTest : public ::testing::Test {
       }
     }
     if (r.target == "/v2/") return {200, {}, "{}", std::string::npos};
+    if (r.method == "POST" && r.target.rfind("/v2/copy/blobs/uploads/?mount=", 0) == 0) {
+      return {201, {}, "", std::string::npos};
+    }
     std::string manifest_prefix = "/v2/app/manifests/";
     if (r.target.rfind(manifest_prefix, 0) == 0) {
       if (fail_5xx_ > 0) {
@@ -225,6 +234,8 @@ class FakeRegistryTest : public ::testing::Test {
   std::atomic<bool> bearer_{false};
   std::atomic<bool> refuse_token_{false};
   std::atomic<bool> corrupt_layer_{false};
+  absl::Mutex mu_;
+  std::vector<std::string> token_requests_;
   // Set before the pull starts: the layer's GET pauses half way through.
   std::function<void()> on_pause_;
 };
@@ -368,6 +379,22 @@ TEST_F(FakeRegistryTest, BearerTokenIsFetchedAndUsed) {
   auto pulled = Pull(*client, *dst, ref_);
   ASSERT_TRUE(pulled.ok()) << pulled.status();
   EXPECT_EQ(pulled->image.config_digest, image_.config_digest);
+}
+
+TEST_F(FakeRegistryTest, MountAsksForATokenCoveringBothRepositories) {
+  bearer_ = true;
+  auto client = RegistryClient::Create(server_->host(), Options());
+  auto pushed = client->PushBlob("copy", image_.layers()[0], *src_, "app");
+  ASSERT_TRUE(pushed.ok()) << pushed.status();
+  EXPECT_EQ(*pushed, RegistryClient::BlobPushed::kMounted);
+  absl::MutexLock lock(&mu_);
+  ASSERT_FALSE(token_requests_.empty());
+  const std::string& last = token_requests_.back();
+  // Two scope parameters (percent-encoded, either case), not one with a space.
+  EXPECT_TRUE(absl::StrContains(absl::AsciiStrToLower(last),
+                                "scope=repository%3acopy%3apull%2cpush"
+                                "&scope=repository%3aapp%3apull"))
+      << last;
 }
 
 TEST_F(FakeRegistryTest, RefusedTokenNamesTheRealm) {

@@ -317,6 +317,18 @@ TEST_F(ImageRegistryTest, PushRemovePullRoundTrip) {
   ASSERT_TRUE(repush.status.ok()) << repush.status.error_message();
   EXPECT_TRUE(HasAll(repush.ids, "Layer already exists", LayerIds()));
   EXPECT_TRUE(repush.ids["Pushed"].empty());
+
+  // Tagged into another repository of the same registry: docker's tag then
+  // push. The layers are mounted from the first repository, not uploaded.
+  const std::string other = reg.host() + "/team/copy:2";
+  ASSERT_TRUE(mgr_->Tag(ref, other).ok());
+  PushLog copied = Push(other);
+  ASSERT_TRUE(copied.status.ok()) << copied.status.error_message();
+  EXPECT_TRUE(HasAll(copied.ids, "Mounted from test/busybox", LayerIds()));
+  EXPECT_TRUE(copied.ids["Pushed"].empty());
+  PullLog copy_back = Pull(other);
+  ASSERT_TRUE(copy_back.status.ok()) << copy_back.status.error_message();
+  EXPECT_EQ(copy_back.messages.back().image_id(), id);
 }
 
 TEST_F(ImageRegistryTest, DefaultRegistryFillsInTheDomain) {

@@ -70,6 +70,17 @@ case_push() {
   expect_eq "one digest line" "$(printf '%s\n' "$out" | grep -c ' digest: ')" 1 || return 1
 }
 
+# docker's tag then push into another repository of the same registry: the
+# layer is mounted there, not uploaded again.
+case_push_other_repository_mounts() {
+  sk tag "$REG/test/busybox:1" "$REG/team/copy:1" || { fail "tag"; return 1; }
+  local out; out=$(sk push "$REG/team/copy:1" 2>&1) || { fail "push: $out"; return 1; }
+  log "$out"
+  expect_contains "mounted" "$out" ": Mounted from test/busybox" || return 1
+  case $out in *": Pushed"*) fail "a layer was uploaded again: $out"; return 1 ;; esac
+  sk rmi "$REG/team/copy:1" >/dev/null || { fail "rmi copy"; return 1; }
+}
+
 case_pull_after_rmi() {
   sk rmi "$REG/test/busybox:1" >/dev/null || { fail "rmi"; return 1; }
   local out; out=$(sk pull "$REG/test/busybox:1" 2>&1) || { fail "pull: $out"; return 1; }
@@ -150,7 +161,7 @@ case $probe in
   *UNIMPLEMENTED*) skip_all registry_test "skiffd has no Pull RPC yet: $probe" ;;
 esac
 start_registry || exit 1
-for c in push pull_after_rmi run_pulled pull_again_up_to_date pull_on_a_terminal_redraws \
+for c in push push_other_repository_mounts pull_after_rmi run_pulled pull_again_up_to_date pull_on_a_terminal_redraws \
   pull_quiet_and_unknown run_missing_pulls login_logout; do
   run_case "$c" "case_$c"
 done
