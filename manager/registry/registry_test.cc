@@ -2,17 +2,9 @@
 // on 127.0.0.1 by the test: plain HTTP, and TLS (a CA and certificate made
 // with openssl) with htpasswd (bcrypt) auth.
 
-#include <arpa/inet.h>
 #include <dirent.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -33,6 +25,7 @@
 #include "manager/registry/pull.h"
 #include "manager/registry/push.h"
 #include "manager/testing/temp_dir.h"
+#include "manager/testing/test_registry.h"
 
 namespace skiff::manager::registry {
 namespace {
@@ -42,121 +35,9 @@ using ::skiff::manager::testing::TarEntry;
 using ::skiff::manager::testing::TempDir;
 using ::skiff::manager::testing::TestLayer;
 
-constexpr char kRegistryBin[] = "/usr/bin/docker-registry";
-constexpr char kRealm[] = "skiff-test-realm";
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return -1;
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
-bool CanConnect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  close(fd);
-  return ok;
-}
-
-int Sh(const std::string& cmd) { return std::system(cmd.c_str()); }
-
-// One docker-registry process with its own config and storage; killed (by
-// its pid only) and removed with the object.
-class RegistryProcess {
- public:
-  RegistryProcess() : dir_("/tmp") {}
-  ~RegistryProcess() { Stop(); }
-
-  // `tls_auth`: TLS with a CA made here (put in certs_dir()) and htpasswd
-  // users `alice`/`s3cret`.
-  ::testing::AssertionResult Start(bool tls_auth) {
-    port_ = FreePort();
-    if (port_ <= 0) return ::testing::AssertionFailure() << "no free port";
-    host_ = absl::StrCat("127.0.0.1:", port_);
-    std::string d = dir_.path();
-    std::string config = absl::StrCat(
-        "version: 0.1\n"
-        "log:\n  level: error\n  accesslog:\n    disabled: true\n"
-        "storage:\n  filesystem:\n    rootdirectory: ",
-        d,
-        "/storage\n"
-        "  delete:\n    enabled: true\n"
-        "http:\n  addr: ",
-        host_, "\n");
-    if (tls_auth) {
-      std::string certs = d + "/certs.d/" + host_;
-      std::string cmd = absl::StrCat(
-          "set -e; cd ", d, "; mkdir -p '", certs, "';",
-          "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 "
-          "-subj '/CN=skiff test CA' 2>/dev/null;",
-          "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
-          "-subj '/CN=127.0.0.1' 2>/dev/null;",
-          "printf 'subjectAltName=IP:127.0.0.1\\n' > ext.cnf;",
-          "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
-          "-out server.crt -days 2 -extfile ext.cnf 2>/dev/null;",
-          "cp ca.crt '", certs, "/ca.crt';", "htpasswd -Bbn alice s3cret > htpasswd");
-      if (Sh(cmd) != 0) return ::testing::AssertionFailure() << "making certificates: " << cmd;
-      absl::StrAppend(&config, "  tls:\n    certificate: ", d, "/server.crt\n    key: ", d,
-                      "/server.key\n", "auth:\n  htpasswd:\n    realm: ", kRealm, "\n    path: ", d,
-                      "/htpasswd\n");
-    }
-    std::string config_path = d + "/config.yml";
-    std::ofstream(config_path) << config;
-    std::string log = d + "/registry.log";
-    pid_ = fork();
-    if (pid_ == 0) {
-      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      execl(kRegistryBin, kRegistryBin, "serve", config_path.c_str(), nullptr);
-      _exit(127);
-    }
-    absl::Time deadline = absl::Now() + absl::Seconds(20);
-    while (absl::Now() < deadline) {
-      if (CanConnect(port_)) return ::testing::AssertionSuccess();
-      int status;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return ::testing::AssertionFailure()
-               << "docker-registry exited: " << ReadFile(log).value_or("");
-      }
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-    return ::testing::AssertionFailure() << "docker-registry not listening on " << host_;
-  }
-
-  void Stop() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int status;
-      waitpid(pid_, &status, 0);
-      pid_ = -1;
-    }
-  }
-
-  const std::string& host() const { return host_; }
-  std::string certs_dir() const { return dir_.path() + "/certs.d"; }
-  std::string BlobData(const Digest& d) const {
-    return absl::StrCat(dir_.path(), "/storage/docker/registry/v2/blobs/sha256/",
-                        d.hex().substr(0, 2), "/", d.hex(), "/data");
-  }
-
- private:
-  TempDir dir_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-  std::string host_;
-};
+using TestRegistry = ::skiff::manager::testing::TestRegistry;
+constexpr const char* kRegistryBin = TestRegistry::kBinary;
+constexpr const char* kRealm = TestRegistry::kRealm;
 
 std::vector<std::string> IngestLeftovers(const ContentStore& store) {
   std::vector<std::string> out;
@@ -218,7 +99,7 @@ class RegistryTest : public ::testing::Test {
 };
 
 TEST_F(RegistryTest, PushThenPullOverHttp) {
-  RegistryProcess reg;
+  TestRegistry reg;
   ASSERT_TRUE(reg.Start(false));
   auto client = RegistryClient::Create(reg.host(), Options());
   ASSERT_TRUE(client->Ping().ok());
@@ -259,7 +140,7 @@ TEST_F(RegistryTest, PushThenPullOverHttp) {
 }
 
 TEST_F(RegistryTest, PullByDigestAndUnknownManifest) {
-  RegistryProcess reg;
+  TestRegistry reg;
   ASSERT_TRUE(reg.Start(false));
   auto client = RegistryClient::Create(reg.host(), Options());
   ASSERT_TRUE(Push(*client, *src_, image_.target, Ref(reg.host() + "/skiff/app:v1")).ok());
@@ -280,7 +161,7 @@ TEST_F(RegistryTest, PullByDigestAndUnknownManifest) {
 }
 
 TEST_F(RegistryTest, MultiPlatformIndexPicksAmd64) {
-  RegistryProcess reg;
+  TestRegistry reg;
   ASSERT_TRUE(reg.Start(false));
   auto client = RegistryClient::Create(reg.host(), Options());
 
@@ -329,7 +210,7 @@ TEST_F(RegistryTest, MultiPlatformIndexPicksAmd64) {
 }
 
 TEST_F(RegistryTest, CrossRepositoryMountAndRetag) {
-  RegistryProcess reg;
+  TestRegistry reg;
   ASSERT_TRUE(reg.Start(false));
   auto client = RegistryClient::Create(reg.host(), Options());
   ASSERT_TRUE(Push(*client, *src_, image_.target, Ref(reg.host() + "/team/a:v1")).ok());
@@ -361,7 +242,7 @@ TEST_F(RegistryTest, CrossRepositoryMountAndRetag) {
 }
 
 TEST_F(RegistryTest, CorruptedBlobIsRefusedAndNothingIsKept) {
-  RegistryProcess reg;
+  TestRegistry reg;
   ASSERT_TRUE(reg.Start(false));
   auto client = RegistryClient::Create(reg.host(), Options());
   Reference ref = Ref(reg.host() + "/skiff/app:v1");
@@ -386,7 +267,7 @@ TEST_F(RegistryTest, CorruptedBlobIsRefusedAndNothingIsKept) {
 }
 
 TEST_F(RegistryTest, RefusedConnectionAndUnknownHost) {
-  RegistryProcess reg;
+  TestRegistry reg;
   ASSERT_TRUE(reg.Start(false));
   std::string host = reg.host();
   reg.Stop();
@@ -419,7 +300,7 @@ class RegistryTlsTest : public RegistryTest {
     }
     ASSERT_TRUE(reg_.Start(true));
   }
-  RegistryProcess reg_;
+  TestRegistry reg_;
 };
 
 TEST_F(RegistryTlsTest, LoginFailsWithWrongPasswordAndNamesTheRealm) {

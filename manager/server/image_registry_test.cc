@@ -3,6 +3,7 @@
 // docker-registry started on 127.0.0.1 by the test (skips when it is not
 // installed).
 
+#include <dirent.h>
 #include <grpcpp/grpcpp.h>
 #include <sys/stat.h>
 
@@ -21,8 +22,11 @@
 #include "manager/images/image_manager.h"
 #include "manager/images/test_images.h"
 #include "manager/metadata/store.h"
+#include "manager/registry/client.h"
+#include "manager/registry/pull.h"
+#include "manager/registry/push.h"
 #include "manager/server/image_service.h"
-#include "manager/server/test_registry.h"
+#include "manager/testing/test_registry.h"
 #include "manager/snapshots/chain_id.h"
 #include "manager/snapshots/native/native.h"
 #include "manager/testing/temp_dir.h"
@@ -329,6 +333,86 @@ TEST_F(ImageRegistryTest, PushRemovePullRoundTrip) {
   PullLog copy_back = Pull(other);
   ASSERT_TRUE(copy_back.status.ok()) << copy_back.status.error_message();
   EXPECT_EQ(copy_back.messages.back().image_id(), id);
+}
+
+// A registry killed (SIGKILL) while a layer streams into its snapshot: the
+// pull fails naming the blob, and nothing half-made is left: no image, no
+// manifest, no partial blob, no extraction snapshot. With the registry back,
+// the same pull works.
+TEST_F(ImageRegistryTest, RegistryKilledMidPullLeavesNothingAndRetryWorks) {
+  TestRegistry reg;
+  ASSERT_TRUE(reg.Start(false));
+  // Big and incompressible, so the transfer is still running when the
+  // registry dies (loopback socket buffers hold a few MB at most).
+  std::string big(48 << 20, '\0');
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (size_t i = 0; i < big.size(); i += 8) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    memcpy(&big[i], &x, 8);
+  }
+  auto layer = testing::MakeLayer({TarEntry::Dir("data"), TarEntry::File("data/big", big)});
+  auto small = testing::MakeLayer({TarEntry::File("etc/motd", "hi\n")}, TarCompression::kGzip);
+  ASSERT_TRUE(layer.ok() && small.ok());
+  auto img = testing::AddImage(*src_, {*small, *layer},
+                               testing::MakeConfigJson({small->diff_id, layer->diff_id}), {});
+  ASSERT_TRUE(img.ok()) << img.status();
+  const std::string ref_text = reg.host() + "/test/big:1";
+  auto ref = Reference::Parse(ref_text);
+  ASSERT_TRUE(ref.ok());
+  registry::RegistryOptions options;
+  options.http.initial_backoff = absl::Milliseconds(10);
+  auto client = registry::RegistryClient::Create(reg.host(), options);
+  ASSERT_TRUE(registry::Push(*client, *src_, img->target, *ref).ok());
+  const Descriptor big_blob = img->layers()[1];
+
+  bool killed = false;
+  registry::PullOptions pull;
+  pull.progress = [&](const registry::PullProgress& p) {
+    // Synchronous on the fetching thread: the transfer waits while we kill.
+    if (!killed && p.id == big_blob.digest.Short() && p.status == "Downloading" &&
+        p.current > (1 << 20)) {
+      reg.Kill();
+      killed = true;
+    }
+  };
+  auto failed = mgr_->Pull(*client, *ref, pull);
+  ASSERT_TRUE(killed) << "the registry was never killed";
+  ASSERT_FALSE(failed.ok()) << "a pull survived the registry's death";
+  EXPECT_TRUE(absl::StrContains(failed.status().message(), big_blob.digest.str()))
+      << failed.status();
+  EXPECT_TRUE(absl::IsNotFound(mgr_->Resolve(ref_text).status()));
+  EXPECT_FALSE(content_->Exists(big_blob.digest)) << "a partial blob is visible";
+  EXPECT_FALSE(content_->Exists(img->target.digest)) << "the manifest was stored";
+  std::vector<std::string> snapshots;
+  ASSERT_TRUE(sn_->Walk([&](const SnapshotInfo& i) {
+                    snapshots.push_back(i.key);
+                    return absl::OkStatus();
+                  }).ok());
+  const std::vector<Digest> chains = ChainIds(img->diff_ids());
+  for (const std::string& k : snapshots) {
+    EXPECT_FALSE(absl::StartsWith(k, "extract-")) << "left behind: " << k;
+    EXPECT_NE(k, chains[1].str()) << "the cut layer was committed";
+  }
+  DIR* ingest = opendir(tmp_.Sub("root/content/ingest").c_str());
+  ASSERT_NE(ingest, nullptr);
+  while (dirent* e = readdir(ingest)) {
+    const std::string n = e->d_name;
+    EXPECT_TRUE(n == "." || n == "..") << "a partial download remains: ingest/" << n;
+  }
+  closedir(ingest);
+
+  ASSERT_TRUE(reg.Restart());
+  auto pulled = mgr_->Pull(*client, *ref, {});
+  ASSERT_TRUE(pulled.ok()) << pulled.status();
+  EXPECT_EQ(pulled->image.record.id, img->config_digest.str());
+  auto top = sn_->Stat(chains[1].str());
+  ASSERT_TRUE(top.ok()) << top.status();
+  EXPECT_EQ(top->kind, SnapshotKind::kCommitted);
+  auto view = sn_->View("check", chains[1].str());
+  ASSERT_TRUE(view.ok()) << view.status();
+  auto got = ReadFile(view->at(0).source + "/data/big");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(*got == big) << "the unpacked file differs from the layer's";
 }
 
 TEST_F(ImageRegistryTest, DefaultRegistryFillsInTheDomain) {

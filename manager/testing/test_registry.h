@@ -3,8 +3,8 @@
 // its own config and storage in a temp dir: plain HTTP, or TLS (a CA and
 // certificate made with openssl, the CA put in certs_dir()/<host>/) with
 // htpasswd user alice / s3cret in realm kRealm. The process is killed (by
-// its pid only) and its files removed with the object. The same as
-// manager/registry/registry_test.cc's, which keeps it private.
+// its pid only) and its files removed with the object. Kill() and Restart()
+// make a registry that dies mid-transfer and comes back with its storage.
 //
 //   TestRegistry reg;
 //   ASSERT_TRUE(reg.Start(/*tls_auth=*/false));
@@ -26,6 +26,7 @@
 #include "absl/time/clock.h"
 #include "common/file_util.h"
 #include "gtest/gtest.h"
+#include "manager/content/digest.h"
 #include "manager/testing/temp_dir.h"
 
 namespace skiff::manager::testing {
@@ -88,8 +89,48 @@ class TestRegistry {
                       "/server.key\nauth:\n  htpasswd:\n    realm: ", kRealm, "\n    path: ", d,
                       "/htpasswd\n");
     }
+    std::ofstream(d + "/config.yml") << config;
+    return Run();
+  }
+
+  // SIGKILL, as a crash: connections are cut, nothing is flushed.
+  void Kill() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      int status;
+      waitpid(pid_, &status, 0);
+      pid_ = -1;
+    }
+  }
+
+  // Starts again with the same port, config and storage.
+  ::testing::AssertionResult Restart() {
+    Stop();
+    return Run();
+  }
+
+  void Stop() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      int status;
+      waitpid(pid_, &status, 0);
+      pid_ = -1;
+    }
+  }
+
+  // "127.0.0.1:<port>".
+  const std::string& host() const { return host_; }
+  std::string certs_dir() const { return dir_.path() + "/certs.d"; }
+  // Where the registry keeps a blob's bytes (to tamper with them).
+  std::string BlobData(const Digest& d) const {
+    return absl::StrCat(dir_.path(), "/storage/docker/registry/v2/blobs/sha256/",
+                        d.hex().substr(0, 2), "/", d.hex(), "/data");
+  }
+
+ private:
+  ::testing::AssertionResult Run() {
+    const std::string d = dir_.path();
     const std::string config_path = d + "/config.yml";
-    std::ofstream(config_path) << config;
     const std::string log = d + "/registry.log";
     pid_ = fork();
     if (pid_ == 0) {
@@ -113,20 +154,6 @@ class TestRegistry {
     return ::testing::AssertionFailure() << "docker-registry not listening on " << host_;
   }
 
-  void Stop() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int status;
-      waitpid(pid_, &status, 0);
-      pid_ = -1;
-    }
-  }
-
-  // "127.0.0.1:<port>".
-  const std::string& host() const { return host_; }
-  std::string certs_dir() const { return dir_.path() + "/certs.d"; }
-
- private:
   bool Listening() const {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
