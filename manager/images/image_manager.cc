@@ -232,7 +232,17 @@ absl::StatusOr<PulledImage> ImageManager::Pull(registry::RegistryClient& client,
                                                const Reference& ref,
                                                const registry::PullOptions& options) {
   registry::PullOptions opts = options;
-  opts.unpack = [this](const std::vector<Descriptor>& layers, const std::vector<Digest>& diff_ids,
+  absl::Mutex held_mu;  // the pin and unpack callbacks run on different threads
+  std::vector<Digest> held;
+  absl::Cleanup unpin = [&] {
+    absl::MutexLock lock(&held_mu);
+    Unpin(held);
+  };
+  opts.pin = [&](const std::vector<Digest>& digests) {
+    absl::MutexLock lock(&held_mu);
+    Pin(digests, &held);
+  };
+  opts.unpack = [&, this](const std::vector<Descriptor>& layers, const std::vector<Digest>& diff_ids,
                        const std::vector<std::shared_ptr<GrowingBlob>>& blobs,
                        const registry::PullProgressFn& progress) -> absl::Status {
     UnpackHooks hooks;
@@ -259,6 +269,10 @@ absl::StatusOr<PulledImage> ImageManager::Pull(registry::RegistryClient& client,
         return got;
       });
     };
+    {
+      absl::MutexLock lock(&held_mu);
+      Pin(ChainIds(diff_ids), &held);
+    }
     hooks.verify = [&](size_t i) { return blobs[i]->Wait(); };
     hooks.done = [&](size_t i, bool existed) {
       if (!existed) progress({layers[i].digest.Short(), "Pull complete", 0, 0});
@@ -266,14 +280,32 @@ absl::StatusOr<PulledImage> ImageManager::Pull(registry::RegistryClient& client,
     return UnpackLayers(snapshotter_, content_, layers, diff_ids, hooks).status();
   };
   PulledImage out;
+  ASSIGN_OR_RETURN(registry::PullResult pulled, registry::Pull(client, content_, ref, opts));
+  out.target = pulled.target;
   {
     absl::MutexLock lock(&mu_);
-    ASSIGN_OR_RETURN(registry::PullResult pulled, registry::Pull(client, content_, ref, opts));
-    out.target = pulled.target;
     ASSIGN_OR_RETURN(out.image, RecordPulledLocked(ref, pulled));
   }
+  // Recorded now, the image keeps its blobs and layers itself; this finds
+  // them all unpacked unless something was removed before it was pinned.
   RETURN_IF_ERROR(Unpack(out.image).status());
   return out;
+}
+
+void ImageManager::Pin(const std::vector<Digest>& digests, std::vector<Digest>* held) {
+  absl::MutexLock lock(&pins_mu_);
+  for (const Digest& d : digests) {
+    ++pins_[d];
+    held->push_back(d);
+  }
+}
+
+void ImageManager::Unpin(const std::vector<Digest>& held) {
+  absl::MutexLock lock(&pins_mu_);
+  for (const Digest& d : held) {
+    auto it = pins_.find(d);
+    if (it != pins_.end() && --it->second == 0) pins_.erase(it);
+  }
 }
 
 absl::StatusOr<ResolvedImage> ImageManager::RecordPulled(const Reference& ref,
@@ -591,8 +623,12 @@ absl::StatusOr<uint64_t> ImageManager::DeleteLocked(const ResolvedImage& image) 
   if (complete) ImageBlobs(image.image, &mine);
   for (const Digest& d : mine) {
     if (used_blobs.count(d) != 0) continue;
-    absl::StatusOr<int64_t> size = content_.Size(d);
-    if (content_.Delete(d).ok() && size.ok()) freed += static_cast<uint64_t>(*size);
+    {
+      absl::MutexLock pins(&pins_mu_);  // a pull in progress keeps what it pinned
+      if (pins_.count(d) != 0) continue;
+      absl::StatusOr<int64_t> size = content_.Size(d);
+      if (content_.Delete(d).ok() && size.ok()) freed += static_cast<uint64_t>(*size);
+    }
     absl::MutexLock lock(&size_mu_);
     uncompressed_size_.erase(d);
   }
@@ -602,6 +638,8 @@ absl::StatusOr<uint64_t> ImageManager::DeleteLocked(const ResolvedImage& image) 
   std::vector<Digest> chains = ChainIds(image.image.diff_ids());
   for (auto it = chains.rbegin(); it != chains.rend(); ++it) {
     if (used_chains.count(*it) != 0) continue;
+    absl::MutexLock pins(&pins_mu_);
+    if (pins_.count(*it) != 0) continue;
     const std::string key = it->str();
     absl::StatusOr<SnapshotInfo> info = snapshotter_.Stat(key);
     if (!info.ok() || info->kind != SnapshotKind::kCommitted) continue;

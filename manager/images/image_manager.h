@@ -97,9 +97,10 @@ class ImageManager {
   // into the content store, unpacking each layer into its snapshot while it
   // downloads (registry/pull.h), then records it (RecordPulled), so a
   // container starts from it at once. Progress adds "Extracting" and "Pull
-  // complete" per layer to the download's. Holds the image lock while
-  // fetching: blobs not yet recorded must not be swept by a concurrent load
-  // or removal. A failed pull records nothing; the verified blobs and
+  // complete" per layer to the download's. Does not hold the image lock
+  // while it downloads (other pulls, loads, tags and removals go on): it
+  // pins the blobs and layer snapshots it relies on, and a removal meanwhile
+  // keeps those. A failed pull records nothing; the verified blobs and
   // committed layer snapshots it made are reused by the next attempt.
   absl::StatusOr<PulledImage> Pull(registry::RegistryClient& client, const Reference& ref,
                                    const registry::PullOptions& options);
@@ -209,6 +210,15 @@ class ImageManager {
   // snapshots, so a garbage collection never sees half of a load.
   absl::Mutex mu_;
   absl::Mutex size_mu_ ABSL_ACQUIRED_AFTER(mu_);
+
+  // Blobs and layer snapshots (chain ids) that pulls in progress rely on,
+  // with a count per pull. A deletion checks and deletes under pins_mu_, so
+  // a pull either pins first (the deletion keeps it) or finds it gone (and
+  // fetches or unpacks it again).
+  void Pin(const std::vector<Digest>& digests, std::vector<Digest>* held);
+  void Unpin(const std::vector<Digest>& held);
+  absl::Mutex pins_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::map<Digest, int> pins_ ABSL_GUARDED_BY(pins_mu_);
   std::map<Digest, int64_t> uncompressed_size_ ABSL_GUARDED_BY(size_mu_);
 };
 

@@ -110,6 +110,12 @@ absl::StatusOr<PullResult> Pull(RegistryClient& client, ContentStore& store, con
     manifest_blob = std::move(top);
   }
   ASSIGN_OR_RETURN(Manifest manifest, ParseManifest(manifest_blob.bytes));
+  if (options.pin) {
+    std::vector<Digest> relied{manifest_blob.descriptor.digest, manifest.config.digest};
+    if (index_blob.has_value()) relied.push_back(index_blob->descriptor.digest);
+    for (const Descriptor& l : manifest.layers) relied.push_back(l.digest);
+    options.pin(relied);
+  }
 
   // The config first: it is small, and its diff_ids are what the unpacker
   // checks each layer against.

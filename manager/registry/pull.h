@@ -61,6 +61,10 @@ struct PullOptions {
   int max_parallel = 3;
   PullProgressFn progress;
   UnpackFn unpack;
+  // Called with every blob the pull relies on (index, manifest, config,
+  // layers) once the manifest is known and before any of them is looked for
+  // in the store, so the caller can keep a concurrent deletion off them.
+  std::function<void(const std::vector<Digest>&)> pin;
 };
 
 struct PullResult {

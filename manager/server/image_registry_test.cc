@@ -7,6 +7,7 @@
 #include <grpcpp/grpcpp.h>
 #include <sys/stat.h>
 
+#include <future>
 #include <memory>
 #include <set>
 #include <string>
@@ -413,6 +414,50 @@ TEST_F(ImageRegistryTest, RegistryKilledMidPullLeavesNothingAndRetryWorks) {
   auto got = ReadFile(view->at(0).source + "/data/big");
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_TRUE(*got == big) << "the unpacked file differs from the layer's";
+}
+
+// A pull does not hold the image lock while it downloads: an `rmi -f` of
+// the very image it is pulling runs meanwhile, and keeps the blobs the pull
+// relies on, so the pull still ends with a complete, unpacked image.
+TEST_F(ImageRegistryTest, RemovalDuringAPullKeepsWhatThePullReliesOn) {
+  TestRegistry reg;
+  ASSERT_TRUE(reg.Start(false));
+  Serve({});
+  const std::string ref_text = reg.host() + "/test/busybox:1";
+  const std::string id = LoadImage(ref_text);
+  ASSERT_TRUE(Push(ref_text).status.ok());
+  auto ref = Reference::Parse(ref_text);
+  ASSERT_TRUE(ref.ok());
+  registry::RegistryOptions options;
+  options.http.initial_backoff = absl::Milliseconds(10);
+  auto client = registry::RegistryClient::Create(reg.host(), options);
+
+  bool removed = false;
+  registry::PullOptions pull;
+  pull.progress = [&](const registry::PullProgress& p) {
+    if (removed || p.status != "Already exists") return;
+    removed = true;
+    auto done = std::async(std::launch::async, [&] { return mgr_->Remove(id, /*force=*/true); });
+    ASSERT_EQ(done.wait_for(std::chrono::seconds(20)), std::future_status::ready)
+        << "rmi waited for the pull";
+    auto items = done.get();
+    EXPECT_TRUE(items.ok()) << items.status();
+  };
+  auto pulled = mgr_->Pull(*client, *ref, pull);
+  ASSERT_TRUE(removed);
+  ASSERT_TRUE(pulled.ok()) << pulled.status();
+  auto local = mgr_->Resolve(ref_text);
+  ASSERT_TRUE(local.ok()) << local.status();
+  EXPECT_EQ(local->record.id, id);
+  for (const Descriptor& l : local->image.layers()) {
+    EXPECT_TRUE(content_->Exists(l.digest)) << "removed under the pull: " << l.digest.str();
+  }
+  auto top = sn_->Stat(ChainIds(local->image.diff_ids()).back().str());
+  ASSERT_TRUE(top.ok()) << top.status();
+  EXPECT_EQ(top->kind, SnapshotKind::kCommitted);
+  // Once the pull is over nothing stays pinned: removing it frees the blobs.
+  ASSERT_TRUE(mgr_->Remove(id, /*force=*/true).ok());
+  for (const Descriptor& l : local->image.layers()) EXPECT_FALSE(content_->Exists(l.digest));
 }
 
 TEST_F(ImageRegistryTest, DefaultRegistryFillsInTheDomain) {
