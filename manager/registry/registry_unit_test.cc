@@ -411,93 +411,79 @@ TEST_F(FakeRegistryTest, RefusedTokenNamesTheRealm) {
 }
 
 
-TEST_F(FakeRegistryTest, LayersAreReadWhileTheyDownload) {
-  RecordingUnpacker unpacker;
+// Pulls ref_ into a fresh store with `unpack`; the store stays for checks.
+class StreamingPullTest : public FakeRegistryTest {
+ protected:
+  absl::StatusOr<PullResult> PullWith(UnpackFn unpack) {
+    client_ = RegistryClient::Create(server_->host(), Options());
+    dst_ = Fresh(dst_dir_);
+    PullOptions opts;
+    opts.unpack = std::move(unpack);
+    return Pull(*client_, *dst_, ref_, opts);
+  }
+  std::string Layer() { return *src_->Get(image_.layers()[0].digest); }
+
+  std::unique_ptr<RegistryClient> client_;
+  TempDir dst_dir_;
+  std::unique_ptr<ContentStore> dst_;
+  RecordingUnpacker unpacker_;
+};
+
+TEST_F(StreamingPullTest, LayersAreReadWhileTheyDownload) {
   // The server sends half the layer and waits: the unpacker must have read
-  // (most of) that half before the rest exists.
+  // that half before the rest exists.
   std::atomic<int64_t> read_at_pause{-1};
   const int64_t half = image_.layers()[0].size / 2;
   on_pause_ = [&] {
-    for (int i = 0; i < 500 && unpacker.bytes_read.load() < half; ++i) {
+    for (int i = 0; i < 500 && unpacker_.bytes_read.load() < half; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    read_at_pause = unpacker.bytes_read.load();
+    read_at_pause = unpacker_.bytes_read.load();
   };
-  auto client = RegistryClient::Create(server_->host(), Options());
-  TempDir dst_dir;
-  auto dst = Fresh(dst_dir);
-  PullOptions opts;
-  opts.unpack = unpacker.Fn();
-  auto pulled = Pull(*client, *dst, ref_, opts);
+  auto pulled = PullWith(unpacker_.Fn());
   ASSERT_TRUE(pulled.ok()) << pulled.status();
   EXPECT_EQ(read_at_pause.load(), half) << "the layer was not read while downloading";
-  ASSERT_EQ(unpacker.layers.size(), 1u);
-  EXPECT_EQ(unpacker.layers[0], *src_->Get(image_.layers()[0].digest));
-  EXPECT_EQ(unpacker.restarts, 0);
+  EXPECT_EQ(unpacker_.layers, std::vector<std::string>{Layer()});
+  EXPECT_EQ(unpacker_.restarts, 0);
 }
 
-TEST_F(FakeRegistryTest, UnpackerFollowsADownloadThatRestartsFromTheFirstByte) {
+TEST_F(StreamingPullTest, UnpackerFollowsADownloadThatRestartsFromTheFirstByte) {
   cuts_ = 1;
   honor_range_ = false;
-  RecordingUnpacker unpacker;
-  auto client = RegistryClient::Create(server_->host(), Options());
-  TempDir dst_dir;
-  auto dst = Fresh(dst_dir);
-  PullOptions opts;
-  opts.unpack = unpacker.Fn();
-  auto pulled = Pull(*client, *dst, ref_, opts);
+  auto pulled = PullWith(unpacker_.Fn());
   ASSERT_TRUE(pulled.ok()) << pulled.status();
-  ASSERT_EQ(unpacker.layers.size(), 1u);
-  EXPECT_EQ(unpacker.layers[0], *src_->Get(image_.layers()[0].digest));
+  EXPECT_EQ(unpacker_.layers, std::vector<std::string>{Layer()});
 }
 
-TEST_F(FakeRegistryTest, ResumedDownloadIsOneStreamToTheUnpacker) {
+TEST_F(StreamingPullTest, ResumedDownloadIsOneStreamToTheUnpacker) {
   cuts_ = 1;
-  RecordingUnpacker unpacker;
-  auto client = RegistryClient::Create(server_->host(), Options());
-  TempDir dst_dir;
-  auto dst = Fresh(dst_dir);
-  PullOptions opts;
-  opts.unpack = unpacker.Fn();
-  auto pulled = Pull(*client, *dst, ref_, opts);
+  auto pulled = PullWith(unpacker_.Fn());
   ASSERT_TRUE(pulled.ok()) << pulled.status();
   EXPECT_EQ(ranged_.load(), 2);
-  ASSERT_EQ(unpacker.layers.size(), 1u);
-  EXPECT_EQ(unpacker.layers[0], *src_->Get(image_.layers()[0].digest));
-  EXPECT_EQ(unpacker.restarts, 0);
+  EXPECT_EQ(unpacker_.layers, std::vector<std::string>{Layer()});
+  EXPECT_EQ(unpacker_.restarts, 0);
 }
 
-TEST_F(FakeRegistryTest, CorruptLayerFailsTheUnpackAndKeepsNothing) {
+TEST_F(StreamingPullTest, CorruptLayerFailsTheUnpackAndKeepsNothing) {
   corrupt_layer_ = true;
-  RecordingUnpacker unpacker;
-  auto client = RegistryClient::Create(server_->host(), Options());
-  TempDir dst_dir;
-  auto dst = Fresh(dst_dir);
-  PullOptions opts;
-  opts.unpack = unpacker.Fn();
-  auto pulled = Pull(*client, *dst, ref_, opts);
+  auto pulled = PullWith(unpacker_.Fn());
   ASSERT_FALSE(pulled.ok());
   EXPECT_TRUE(absl::IsDataLoss(pulled.status())) << pulled.status();
   EXPECT_TRUE(absl::StrContains(pulled.status().message(), "digest mismatch")) << pulled.status();
-  EXPECT_TRUE(unpacker.layers.empty()) << "the unpacker took an unverified layer as whole";
-  EXPECT_FALSE(dst->Exists(image_.layers()[0].digest));
-  EXPECT_FALSE(dst->Exists(image_.target.digest));
+  EXPECT_TRUE(unpacker_.layers.empty()) << "the unpacker took an unverified layer as whole";
+  EXPECT_FALSE(dst_->Exists(image_.layers()[0].digest));
+  EXPECT_FALSE(dst_->Exists(image_.target.digest));
 }
 
-TEST_F(FakeRegistryTest, UnpackErrorStopsThePullAndIsReturned) {
-  auto client = RegistryClient::Create(server_->host(), Options());
-  TempDir dst_dir;
-  auto dst = Fresh(dst_dir);
-  PullOptions opts;
-  opts.unpack = [](const std::vector<Descriptor>&, const std::vector<Digest>&,
-                   const std::vector<std::shared_ptr<GrowingBlob>>&,
-                   const PullProgressFn&) -> absl::Status {
+TEST_F(StreamingPullTest, UnpackErrorStopsThePullAndIsReturned) {
+  auto pulled = PullWith([](const std::vector<Descriptor>&, const std::vector<Digest>&,
+                            const std::vector<std::shared_ptr<GrowingBlob>>&,
+                            const PullProgressFn&) -> absl::Status {
     return absl::DataLossError("layer DiffID mismatch: expected sha256:aa, got sha256:bb");
-  };
-  auto pulled = Pull(*client, *dst, ref_, opts);
+  });
   ASSERT_FALSE(pulled.ok());
   EXPECT_TRUE(absl::StrContains(pulled.status().message(), "DiffID mismatch")) << pulled.status();
-  EXPECT_FALSE(dst->Exists(image_.target.digest)) << "a failed pull stored its manifest";
+  EXPECT_FALSE(dst_->Exists(image_.target.digest)) << "a failed pull stored its manifest";
 }
 
 }  // namespace
