@@ -45,8 +45,9 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 SELF=$(readlink -f "$0")
 REPO=$(cd "$(dirname "$SELF")/../.." && pwd)
-die() { echo "pull_bench: $*" >&2; exit 1; }
-usage() { sed -n '2,/^set -uo/p' "$SELF" | sed '$d; s/^# \{0,1\}//'; }
+BENCH=pull_bench
+# shellcheck source=tests/bench/lib.sh
+source "$REPO/tests/bench/lib.sh"
 
 N=5
 LAYERS=4
@@ -74,10 +75,7 @@ done
 command -v unshare >/dev/null || die "unshare (util-linux) is missing"
 
 # Everything below runs in a private mount namespace.
-if [[ ${SKIFF_BENCH_INNER:-} != 1 ]]; then
-  exec unshare -m --propagation private env SKIFF_BENCH_INNER=1 bash "$SELF" "$@"
-fi
-umount /sys/fs/cgroup/unified 2>/dev/null
+enter_private_mount_ns "$@"
 
 IMAGE=$(readlink -f "${IMAGE:-$REPO/bazel-bin/tests/images/busybox.tar}")
 [[ -s $IMAGE ]] || die "no image tar at $IMAGE (bazel build //tests/images:busybox_tar)"
@@ -125,39 +123,7 @@ sk() { timeout 300 "$SKIFF" -H "unix://$SKSOCK" "$@"; }
 c() { timeout 300 ctr -a "$CSOCK" -n "$NS" "$@"; }
 pm() { timeout 300 podman --root "$PODMAN_ROOT" --runroot "$PODMAN_RUNROOT" --tmpdir "$PODMAN_TMP" "$@"; }
 
-# --- host helpers (as tests/bench/skiff_bench.sh) --------------------------------
-
-# Mount points at or below DIR, deepest first, lazily unmounted.
-unmount_under() {
-  local dir m
-  dir=$(readlink -f "$1" 2>/dev/null) || return 0
-  for m in $(awk -v d="$dir" '$5 == d || index($5, d "/") == 1 {print $5}' /proc/self/mountinfo | sort -r -u); do
-    umount -l "$m" 2>/dev/null || echo "pull_bench: cleanup: umount $m failed" >&2
-  done
-  return 0
-}
-
-# SIGTERM to a child of this shell, SIGKILL after 10 s, reaped.
-stop_child() {
-  local pid=$1 i st=
-  kill -TERM "$pid" 2>/dev/null
-  for ((i = 0; i < 100; i++)); do
-    st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)
-    [[ -z $st || $st == Z ]] && break
-    sleep 0.1
-  done
-  [[ -z $st || $st == Z ]] || { echo "pull_bench: cleanup: pid $pid ignored SIGTERM for 10 s, killing" >&2; kill -9 "$pid" 2>/dev/null; }
-  wait "$pid" 2>/dev/null
-  return 0
-}
-
-wait_for() {  # wait_for SECONDS COMMAND...
-  local deadline=$(($(date +%s) + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    (($(date +%s) < deadline)) || return 1
-    sleep 0.1
-  done
-}
+# --- host helpers (the shared ones are in tests/bench/lib.sh) ------------------
 
 # A TCP port on 127.0.0.1 nothing listens on.
 free_port() {
@@ -373,8 +339,6 @@ stop_engine() {  # stop_engine ENGINE DIR
   case $1 in skiff) stop_skiffd "$2" ;; ctr) stop_containerd "$2" ;; podman) stop_podman "$2" ;; esac
 }
 
-progress() { [[ -t 2 ]] && printf '\r  %-50s\r' "$1" >&2; return 0; }
-
 declare -A VERSION
 VERSION[skiff]="skiff $("$SKIFF" --version 2>/dev/null | head -1 | awk '{print $NF}' | tr -d ,)"
 VERSION[ctr]="containerd $(containerd --version 2>/dev/null | awk '{print $3}')"
@@ -408,8 +372,6 @@ progress ""
 echo "  engines:"
 for e in $RUNNERS; do echo "    $e: ${VERSION[$e]}"; done
 
-median() { sort -n | awk '{v[NR] = $1} END {if (NR == 0) {print "n/a"; exit} print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "n/a" || b == "n/a" || b <= 0) print "n/a"; else printf "%.2fx", a / b}'; }
 BASE=""
 for e in skiff ctr podman; do [[ " $RUNNERS " == *" $e "* ]] && { BASE=$e; break; }; done
 

@@ -55,8 +55,9 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 SELF=$(readlink -f "$0")
 REPO=$(cd "$(dirname "$SELF")/../.." && pwd)
-die() { echo "skiff_bench: $*" >&2; exit 1; }
-usage() { sed -n '2,/^set -uo/p' "$SELF" | sed '$d; s/^# \{0,1\}//'; }
+BENCH=skiff_bench
+# shellcheck source=tests/bench/lib.sh
+source "$REPO/tests/bench/lib.sh"
 
 N=20
 M=100
@@ -84,10 +85,7 @@ done
 command -v unshare >/dev/null || die "unshare (util-linux) is missing"
 
 # Everything below runs in a private mount namespace.
-if [[ ${SKIFF_BENCH_INNER:-} != 1 ]]; then
-  exec unshare -m --propagation private env SKIFF_BENCH_INNER=1 bash "$SELF" "$@"
-fi
-umount /sys/fs/cgroup/unified 2>/dev/null
+enter_private_mount_ns "$@"
 
 IMAGE=$(readlink -f "${IMAGE:-$REPO/bazel-bin/tests/images/busybox.tar}")
 [[ -s $IMAGE ]] || die "no image tar at $IMAGE (bazel build //tests/images:busybox_tar)"
@@ -153,16 +151,6 @@ c() { timeout 60 ctr -a "$CSOCK" -n "$NS" "$@"; }
 
 # --- host helpers (as tests/clients/lib.sh) -------------------------------------
 
-# Mount points at or below DIR, deepest first, lazily unmounted.
-unmount_under() {
-  local dir m
-  dir=$(readlink -f "$1" 2>/dev/null) || return 0
-  for m in $(awk -v d="$dir" '$5 == d || index($5, d "/") == 1 {print $5}' /proc/self/mountinfo | sort -r -u); do
-    umount -l "$m" 2>/dev/null || echo "skiff_bench: cleanup: umount $m failed" >&2
-  done
-  return 0
-}
-
 # Pids whose command line contains STRING (strings unique to this run only).
 pids_matching() {
   local p
@@ -191,20 +179,6 @@ kill_pids() {  # kill_pids WHAT PID...
   done
 }
 
-# SIGTERM to a child of this shell, SIGKILL after 10 s, reaped.
-stop_child() {
-  local pid=$1 i st=
-  kill -TERM "$pid" 2>/dev/null
-  for ((i = 0; i < 100; i++)); do
-    st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)
-    [[ -z $st || $st == Z ]] && break
-    sleep 0.1
-  done
-  [[ -z $st || $st == Z ]] || { echo "skiff_bench: cleanup: pid $pid ignored SIGTERM for 10 s, killing" >&2; kill -9 "$pid" 2>/dev/null; }
-  wait "$pid" 2>/dev/null
-  return 0
-}
-
 # The cgroup REL in every hierarchy: what is left in it is killed, then the
 # directories are removed, deepest first.
 remove_cgroups() {
@@ -219,14 +193,6 @@ remove_cgroups() {
     [[ -d $d ]] && echo "skiff_bench: cleanup: could not remove cgroup $d" >&2
   done
   return 0
-}
-
-wait_for() {  # wait_for SECONDS COMMAND...
-  local deadline=$(($(date +%s) + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    (($(date +%s) < deadline)) || return 1
-    sleep 0.1
-  done
 }
 
 # --- cleanup -------------------------------------------------------------------
@@ -416,8 +382,6 @@ run_one() {  # run_one ENGINE INDEX: one `run --rm busybox true`
   esac </dev/null >/dev/null 2>>"$W/$1.err"
 }
 
-progress() { [[ -t 2 ]] && printf '\r  %-50s\r' "$1" >&2; return 0; }
-
 mkdir -p "$W/samples"
 RUNNERS=""
 for e in $OK; do
@@ -436,8 +400,6 @@ for ((i = 1; i <= N; i++)); do
 done
 progress ""
 
-median() { sort -n | awk '{v[NR] = $1} END {if (NR == 0) {print "n/a"; exit} print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "n/a" || b == "n/a" || b <= 0) print "n/a"; else printf "%.2fx", a / b}'; }
 BASE=""
 for e in skiff ctr podman; do [[ " $RUNNERS " == *" $e "* ]] && { BASE=$e; break; }; done
 
