@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "cli/format/units.h"
 #include "cli/render/image_json.h"
+#include "proto/skiff/v1/time.h"
 
 namespace skiff::cli {
 namespace {
@@ -434,13 +435,13 @@ nlohmann::json ContainerPsRow(const v1::ContainerSummary& c, const PsRowOptions&
   j["Image"] = image;
   j["Command"] = GoQuote(trunc ? Ellipsis(c.command(), 20) : c.command());
 
-  absl::Time created = FromProto(c.created());
+  absl::Time created = TimeFromProto(c.created());
   j["CreatedAt"] = absl::FormatTime("%Y-%m-%d %H:%M:%S %z %Z", created, o.zone);
   j["RunningFor"] = HumanDuration(now - created) + " ago";
   std::string state = ContainerStateName(c.status());
   j["State"] = state;
-  j["Status"] = ContainerStatusText(state, c.exit_code(), FromProto(c.started_at()),
-                                    FromProto(c.finished_at()), now);
+  j["Status"] = ContainerStatusText(state, c.exit_code(), TimeFromProto(c.started_at()),
+                                    TimeFromProto(c.finished_at()), now);
   j["Ports"] = "";
   j["Names"] = c.name();
   std::map<std::string, std::string> labels(c.labels().begin(), c.labels().end());

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "cli/format/units.h"
+#include "proto/skiff/v1/time.h"
 
 namespace skiff::cli {
 namespace {
@@ -91,7 +92,7 @@ std::string Rfc3339Local(absl::Time t) {
 nlohmann::json ImageRow(const v1::ImageSummary& image, const ImageRowOptions& o,
                         const std::string& repo, const std::string& tag, const std::string& digest,
                         absl::Time now) {
-  const absl::Time created = FromProto(image.created());
+  const absl::Time created = TimeFromProto(image.created());
   nlohmann::json j;
   j["ID"] = o.no_trunc ? image.id() : TruncateId(image.id());
   j["Repository"] = repo;
@@ -109,13 +110,9 @@ nlohmann::json ImageRow(const v1::ImageSummary& image, const ImageRowOptions& o,
 
 }  // namespace
 
-absl::Time FromProto(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
 std::string GoJsonTime(const google::protobuf::Timestamp& ts) {
   if (ts.seconds() == 0 && ts.nanos() == 0) return "0001-01-01T00:00:00Z";
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*S", FromProto(ts), absl::UTCTimeZone()) + "Z";
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*S", TimeFromProto(ts), absl::UTCTimeZone()) + "Z";
 }
 
 std::string FamiliarReference(absl::string_view ref) {
@@ -239,7 +236,7 @@ std::vector<nlohmann::json> ImageRows(
 
 nlohmann::json HistoryRow(const v1::ImageHistoryEntry& e, const HistoryRowOptions& o,
                           absl::Time now) {
-  const absl::Time created = FromProto(e.created());
+  const absl::Time created = TimeFromProto(e.created());
   nlohmann::json j;
   j["ID"] = o.no_trunc || e.id() == "<missing>" ? e.id() : TruncateId(e.id());
   j["CreatedAt"] = Rfc3339Local(created);

@@ -70,6 +70,5 @@ std::string Ellipsis(absl::string_view s, size_t max_chars);
 // Go's time.Time JSON form (RFC 3339 with nanoseconds, trailing zeros
 // dropped, UTC "Z"); the zero time "0001-01-01T00:00:00Z" for an unset one.
 std::string GoJsonTime(const google::protobuf::Timestamp& ts);
-absl::Time FromProto(const google::protobuf::Timestamp& ts);
 
 }  // namespace skiff::cli

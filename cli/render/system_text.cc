@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cli/render/image_json.h"
+#include "proto/skiff/v1/time.h"
 
 namespace skiff::cli {
 namespace {
@@ -297,7 +298,7 @@ std::string EventTypeName(v1::Event::Type type) {
 }
 
 std::string EventLine(const v1::Event& e) {
-  const absl::Time t = FromProto(e.time());
+  const absl::Time t = TimeFromProto(e.time());
   const absl::TimeZone tz = absl::LocalTimeZone();
   std::string o = absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E9S", t, tz), ZoneSuffix(t, tz),
                                " ", EventTypeName(e.type()), " ", e.action(), " ", e.actor().id());

@@ -5,21 +5,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "proto/skiff/v1/time.h"
 
 namespace skiff::manager {
 namespace {
 
 namespace v1 = ::skiff::v1;
-
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
-void ToProto(absl::Time t, google::protobuf::Timestamp* out) {
-  int64_t s = absl::ToUnixSeconds(t);
-  out->set_seconds(s);
-  out->set_nanos(static_cast<int32_t>((t - absl::FromUnixSeconds(s)) / absl::Nanoseconds(1)));
-}
 
 const std::map<std::string, v1::Event::Type>& TypeNames() {
   static const auto* names = new std::map<std::string, v1::Event::Type>{
@@ -162,7 +153,7 @@ class EventBus::Queue {
       if (!events_.empty()) {
         v1::Event e = std::move(events_.front());
         events_.pop_front();
-        if (until_ && FromProto(e.time()) > *until_) {
+        if (until_ && TimeFromProto(e.time()) > *until_) {
           events_.clear();
           return UntilPassed();
         }
@@ -213,9 +204,9 @@ void EventBus::Publish(v1::Event event) {
   if (!event.has_time()) {
     absl::Time now = absl::Now();
     if (now <= last_time_) now = last_time_ + absl::Nanoseconds(1);
-    ToProto(now, event.mutable_time());
+    *event.mutable_time() = TimeToProto(now);
   }
-  last_time_ = std::max(last_time_, FromProto(event.time()));
+  last_time_ = std::max(last_time_, TimeFromProto(event.time()));
   ring_.push_back(event);
   if (ring_.size() > kBufferedEvents) ring_.pop_front();
   auto live = queues_.begin();
@@ -271,7 +262,7 @@ absl::StatusOr<std::unique_ptr<EventBus::Subscription>> EventBus::Subscribe(
   absl::MutexLock lock(&mu_);
   if (since) {
     for (const v1::Event& e : ring_) {
-      if (FromProto(e.time()) >= *since && q->Wants(e)) q->Push(e);
+      if (TimeFromProto(e.time()) >= *since && q->Wants(e)) q->Push(e);
     }
   }
   queues_.push_back(q);

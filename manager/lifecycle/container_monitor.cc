@@ -20,8 +20,8 @@
 #include "manager/lifecycle/container_internal.h"
 #include "manager/lifecycle/container_manager.h"
 #include "manager/snapshots/mount.h"
-#include "manager/lifecycle/proto_time.h"
 #include "nlohmann/json.hpp"
+#include "proto/skiff/v1/time.h"
 
 namespace skiff::manager {
 
@@ -44,7 +44,7 @@ v1::ExitStatus ExitOf(const ContainerRecord& rec) {
   st.set_exit_code(rec.exit_code);
   st.set_oom_killed(rec.oom_killed);
   st.set_error(rec.error);
-  if (rec.finished_at) *st.mutable_finished_at() = ToProto(*rec.finished_at);
+  if (rec.finished_at) *st.mutable_finished_at() = TimeToProto(*rec.finished_at);
   return st;
 }
 

@@ -15,8 +15,8 @@
 #include "manager/lifecycle/container_internal.h"
 #include "manager/lifecycle/container_manager.h"
 #include "manager/lifecycle/subprocess.h"
-#include "manager/lifecycle/proto_time.h"
 #include "nlohmann/json.hpp"
+#include "proto/skiff/v1/time.h"
 
 namespace skiff::manager {
 
@@ -68,7 +68,7 @@ absl::StatusOr<v1::ContainerInfo> ContainerManager::InfoOf(const ContainerRecord
   v1::ContainerInfo info;
   info.set_id(rec.id);
   info.set_name(rec.name);
-  *info.mutable_created() = ToProto(rec.created);
+  *info.mutable_created() = TimeToProto(rec.created);
   if (!stored.args.empty()) {
     info.set_path(stored.args[0]);
     for (size_t i = 1; i < stored.args.size(); ++i) info.add_args(stored.args[i]);
@@ -83,8 +83,8 @@ absl::StatusOr<v1::ContainerInfo> ContainerManager::InfoOf(const ContainerRecord
   st->set_pid(st->running() ? rec.pid : 0);
   st->set_exit_code(rec.exit_code);
   st->set_error(rec.error);
-  if (rec.started_at) *st->mutable_started_at() = ToProto(*rec.started_at);
-  if (rec.finished_at) *st->mutable_finished_at() = ToProto(*rec.finished_at);
+  if (rec.started_at) *st->mutable_started_at() = TimeToProto(*rec.started_at);
+  if (rec.finished_at) *st->mutable_finished_at() = TimeToProto(*rec.finished_at);
   info.set_image_id(rec.image_id);
   info.set_image(rec.image);
   info.set_restart_count(rec.restart_count);
@@ -211,11 +211,11 @@ absl::StatusOr<std::vector<v1::ContainerSummary>> ContainerManager::List(
     s.set_image(rec.image);
     s.set_image_id(rec.image_id);
     if (stored.ok()) s.set_command(absl::StrJoin(stored->args, " "));
-    *s.mutable_created() = ToProto(rec.created);
+    *s.mutable_created() = TimeToProto(rec.created);
     s.set_status(StatusOf(rec.state));
     s.set_exit_code(rec.exit_code);
-    if (rec.started_at) *s.mutable_started_at() = ToProto(*rec.started_at);
-    if (rec.finished_at) *s.mutable_finished_at() = ToProto(*rec.finished_at);
+    if (rec.started_at) *s.mutable_started_at() = TimeToProto(*rec.started_at);
+    if (rec.finished_at) *s.mutable_finished_at() = TimeToProto(*rec.finished_at);
     for (const auto& [k, v] : rec.labels) (*s.mutable_labels())[k] = v;
     s.set_restart_count(rec.restart_count);
     if (req.size()) {

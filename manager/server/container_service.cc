@@ -9,8 +9,8 @@
 #include "manager/lifecycle/detach_keys.h"
 #include "manager/lifecycle/log_reader.h"
 #include "manager/server/grpc_status.h"
-#include "manager/lifecycle/proto_time.h"
 #include "nlohmann/json.hpp"
+#include "proto/skiff/v1/time.h"
 
 namespace skiff::manager {
 
@@ -52,7 +52,7 @@ v1::ExitStatus ExitFromRecord(const std::string& record) {
   absl::Time t;
   std::string err;
   if (absl::ParseTime(absl::RFC3339_full, j.value("exited_at", ""), &t, &err)) {
-    *st.mutable_finished_at() = ToProto(t);
+    *st.mutable_finished_at() = TimeToProto(t);
   }
   return st;
 }
@@ -247,8 +247,8 @@ Status ContainerServiceImpl::Logs(ServerContext* ctx, const v1::LogsRequest* req
   LogQuery q;
   q.want_stdout = req->stdout() || !req->stderr();
   q.want_stderr = req->stderr() || !req->stdout();
-  if (req->has_since()) q.since = FromProto(req->since());
-  if (req->has_until()) q.until = FromProto(req->until());
+  if (req->has_since()) q.since = TimeFromProto(req->since());
+  if (req->has_until()) q.until = TimeFromProto(req->until());
   if (q.since && q.until && *q.since > *q.until) {
     return Status(grpc::StatusCode::INVALID_ARGUMENT, "--since is after --until");
   }
@@ -263,7 +263,7 @@ Status ContainerServiceImpl::Logs(ServerContext* ctx, const v1::LogsRequest* req
     v1::LogsResponse resp;
     resp.mutable_frame()->set_stream(r.is_stderr ? v1::STD_STREAM_STDERR : v1::STD_STREAM_STDOUT);
     resp.mutable_frame()->set_data(r.partial ? r.content : r.content + "\n");
-    *resp.mutable_time() = ToProto(r.time);
+    *resp.mutable_time() = TimeToProto(r.time);
     if (!writer->Write(resp)) gone = true;
     return !gone;
   };

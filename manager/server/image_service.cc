@@ -28,17 +28,12 @@
 #include "manager/images/reference.h"
 #include "manager/registry/credentials.h"
 #include "manager/server/grpc_status.h"
+#include "proto/skiff/v1/time.h"
 
 namespace skiff::manager {
 namespace {
 
 namespace v1 = ::skiff::v1;
-
-void ToProto(absl::Time t, google::protobuf::Timestamp* out) {
-  int64_t s = absl::ToUnixSeconds(t);
-  out->set_seconds(s);
-  out->set_nanos(static_cast<int32_t>((t - absl::FromUnixSeconds(s)) / absl::Nanoseconds(1)));
-}
 
 std::string Familiar(const std::string& name) {
   absl::StatusOr<Reference> r = Reference::Parse(name);
@@ -344,7 +339,7 @@ absl::Status ImageServiceImpl::DoList(const v1::ListImagesRequest& req,
     for (const std::string& t : tags) s->add_repo_tags(t);
     for (const std::string& n : img.names) repos.insert(FamiliarName(n));
     for (const std::string& r : repos) s->add_repo_digests(r + "@" + img.record.target_digest);
-    ToProto(img.record.created, s->mutable_created());
+    *s->mutable_created() = TimeToProto(img.record.created);
     s->set_size(img.record.size);
     for (const auto& [k, v] : image_labels) (*s->mutable_labels())[k] = v;
     ASSIGN_OR_RETURN(std::vector<ContainerRecord> users,
@@ -374,7 +369,7 @@ absl::Status ImageServiceImpl::DoInspect(const v1::InspectImageRequest& req,
   }
   for (const std::string& r : repos) info->add_repo_digests(r + "@" + img.record.target_digest);
   if (!c.history.empty()) info->set_comment(c.history.back().comment);
-  ToProto(img.record.created, info->mutable_created());
+  *info->mutable_created() = TimeToProto(img.record.created);
   info->set_author(c.author);
   info->mutable_platform()->set_os(c.os);
   info->mutable_platform()->set_architecture(c.architecture);
@@ -408,7 +403,7 @@ absl::Status ImageServiceImpl::DoInspect(const v1::InspectImageRequest& req,
   if (!tags.empty()) {
     absl::Time last = absl::InfinitePast();
     for (const TagRecord& t : tags) last = std::max(last, t.tagged_at);
-    ToProto(last, info->mutable_last_tag_time());
+    *info->mutable_last_tag_time() = TimeToProto(last);
   }
   return absl::OkStatus();
 }
@@ -479,7 +474,7 @@ absl::Status ImageServiceImpl::DoHistory(const v1::ImageHistoryRequest& req,
   for (const HistoryEntry& h : history) {
     v1::ImageHistoryEntry e;
     e.set_id("<missing>");
-    ToProto(ParseRfc3339(h.created), e.mutable_created());
+    *e.mutable_created() = TimeToProto(ParseRfc3339(h.created));
     e.set_created_by(h.created_by);
     e.set_comment(h.comment);
     e.set_empty_layer(h.empty_layer);

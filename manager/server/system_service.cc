@@ -15,16 +15,12 @@
 #include "manager/system/command_version.h"
 #include "manager/system/host_info.h"
 #include "manager/system/version.h"
+#include "proto/skiff/v1/time.h"
 
 namespace skiff::manager {
 namespace {
 
 namespace v1 = ::skiff::v1;
-
-std::optional<absl::Time> FromProto(const google::protobuf::Timestamp& ts) {
-  if (ts.seconds() == 0 && ts.nanos() == 0) return std::nullopt;
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
 
 void AddComponent(v1::VersionResponse* resp, const std::string& name, const std::string& path) {
   v1::ComponentVersion* c = resp->add_components();
@@ -161,8 +157,8 @@ grpc::Status SystemServiceImpl::Info(grpc::ServerContext* ctx, const v1::InfoReq
 
 grpc::Status SystemServiceImpl::Events(grpc::ServerContext* ctx, const v1::EventsRequest* req,
                                        grpc::ServerWriter<v1::Event>* writer) {
-  const std::optional<absl::Time> since = FromProto(req->since());
-  const std::optional<absl::Time> until = FromProto(req->until());
+  const std::optional<absl::Time> since = OptionalTimeFromProto(req->since());
+  const std::optional<absl::Time> until = OptionalTimeFromProto(req->until());
   if (since && until && *since > *until) {
     return ToGrpc(absl::InvalidArgumentError(absl::StrCat("since (", absl::FormatTime(*since),
                                                           ") is after until (",
