@@ -3,7 +3,6 @@
 // cwd and terminal, run by the container's shim.
 #include <unistd.h>
 
-#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -19,14 +18,6 @@ namespace skiff::manager {
 namespace v1 = skiff::v1;
 
 namespace {
-
-std::string ExecId() {
-  std::random_device rd;
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (int i = 0; i < 32; ++i) out.push_back(kHex[rd() & 15]);
-  return out;
-}
 
 // Every capability this kernel knows (exec --privileged).
 std::vector<std::string> AllCapabilities() {
@@ -93,7 +84,7 @@ absl::StatusOr<ContainerManager::ExecSession> ContainerManager::Exec(const v1::E
                                {"permitted", caps},
                                {"inheritable", caps}};
   }
-  std::string exec_id = ExecId();
+  std::string exec_id = RandomHex(16);
   std::string process_file = absl::StrCat(ShimDir(rec.id), "/exec-", exec_id, ".json");
   RETURN_IF_ERROR(WriteFileAtomic(process_file, process.dump(), 0600));
 

@@ -14,6 +14,9 @@
 
 namespace skiff::manager {
 
+// `bytes` random bytes as lowercase hex (container and exec ids).
+std::string RandomHex(size_t bytes);
+
 // Per container, while the daemon knows it.
 struct ContainerManager::Live {
   // Serializes the lifecycle operations of the container.

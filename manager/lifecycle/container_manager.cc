@@ -31,18 +31,6 @@ namespace v1 = skiff::v1;
 
 namespace {
 
-std::string RandomHex(size_t bytes) {
-  std::random_device rd;
-  std::string out;
-  static const char kHex[] = "0123456789abcdef";
-  for (size_t i = 0; i < bytes; ++i) {
-    unsigned v = rd() & 0xff;
-    out.push_back(kHex[v >> 4]);
-    out.push_back(kHex[v & 15]);
-  }
-  return out;
-}
-
 absl::Status MakeDirs(const std::string& path, mode_t mode = 0711) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
@@ -64,6 +52,18 @@ absl::StatusOr<uint64_t> LogSizeOption(const v1::HostConfig& host, uint64_t def)
 }
 
 }  // namespace
+
+std::string RandomHex(size_t bytes) {
+  std::random_device rd;
+  std::string out;
+  static const char kHex[] = "0123456789abcdef";
+  for (size_t i = 0; i < bytes; ++i) {
+    unsigned v = rd() & 0xff;
+    out.push_back(kHex[v >> 4]);
+    out.push_back(kHex[v & 15]);
+  }
+  return out;
+}
 
 absl::StatusOr<uint64_t> ParseSizeOption(const std::string& text) {
   if (text.empty()) return absl::InvalidArgumentError("empty size");
