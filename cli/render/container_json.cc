@@ -394,9 +394,9 @@ nlohmann::ordered_json ContainerInspectJson(const v1::ContainerInfo& c) {
   j["Args"] = args;
   j["State"] = StateJson(c.state());
   j["Image"] = c.image_id();
-  j["ResolvConfPath"] = "";
-  j["HostnamePath"] = "";
-  j["HostsPath"] = "";
+  j["ResolvConfPath"] = c.resolv_conf_path();
+  j["HostnamePath"] = c.hostname_path();
+  j["HostsPath"] = c.hosts_path();
   j["LogPath"] = c.log_path();
   j["Name"] = "/" + c.name();
   j["RestartCount"] = c.restart_count();

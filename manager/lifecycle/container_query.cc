@@ -1,5 +1,6 @@
 // Inspect, ps, prune and top.
 #include <fnmatch.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <regex>
@@ -108,6 +109,11 @@ absl::StatusOr<v1::ContainerInfo> ContainerManager::InfoOf(const ContainerRecord
   }
   info.set_log_path(LogPath(rec.id));
   info.set_bundle_path(BundleDir(rec.id));
+  // Made by the first start; empty before, as docker shows them.
+  auto if_made = [](const std::string& path) { return access(path.c_str(), F_OK) == 0 ? path : ""; };
+  info.set_resolv_conf_path(if_made(BundleDir(rec.id) + "/resolv.conf"));
+  info.set_hostname_path(if_made(BundleDir(rec.id) + "/hostname"));
+  info.set_hosts_path(if_made(BundleDir(rec.id) + "/hosts"));
   info.set_rootfs_path(BundleDir(rec.id) + "/rootfs");
   return info;
 }

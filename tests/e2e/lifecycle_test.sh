@@ -127,7 +127,21 @@ case_inspect_shape() {
     expect_contains "inspect $k" "$j" "$k" || return 1
   done
   expect_eq "json template" "$(sk inspect --format '{{json .Config.Cmd}}' shape)" '["echo","hi"]' || return 1
+  # The files behind the container's /etc/hostname, /etc/hosts and
+  # /etc/resolv.conf, as docker shows them: none before the first start.
+  local id hn hosts resolv
+  expect_eq "no files yet" "$(sk inspect --format '{{.HostnamePath}}|{{.HostsPath}}|{{.ResolvConfPath}}' shape)" "||" ||
+    return 1
+  sk start shape >/dev/null || { fail "start shape"; return 1; }
+  id=$(sk inspect --format '{{.Id}}' shape)
+  hn=$(sk inspect --format '{{.HostnamePath}}' shape)
+  hosts=$(sk inspect --format '{{.HostsPath}}' shape)
+  resolv=$(sk inspect --format '{{.ResolvConfPath}}' shape)
+  expect_eq "hostname file" "$(cat "$hn" 2>&1)" "${id:0:12}" || return 1
+  expect_contains "hosts file" "$(cat "$hosts" 2>&1)" "localhost" || return 1
+  [[ -f $resolv ]] || { fail "ResolvConfPath '$resolv' is not a file"; return 1; }
   sk rm shape >/dev/null
+  [[ ! -e $hn ]] || { fail "$hn outlives the container"; return 1; }
 }
 
 case_restart_policy() {
