@@ -192,11 +192,17 @@ ojson HostConfigJson(const v1::ContainerInfo& c) {
 ojson GraphDriverJson(const v1::ContainerInfo& c) {
   ojson j = ojson::object();
   j["Name"] = c.driver();
-  if (c.rootfs_path().empty()) {
+  if (!c.graph_driver_data().empty()) {
+    // docker's key order: LowerDir, MergedDir, UpperDir, WorkDir.
+    ojson data = ojson::object();
+    for (const char* k : {"LowerDir", "MergedDir", "UpperDir", "WorkDir"}) {
+      auto it = c.graph_driver_data().find(k);
+      if (it != c.graph_driver_data().end()) data[k] = it->second;
+    }
+    j["Data"] = data;
+  } else if (c.rootfs_path().empty()) {
     j["Data"] = nullptr;
   } else {
-    // The daemon reports the merged rootfs only; the layer directories are
-    // its snapshotter's business.
     j["Data"] = {{"MergedDir", c.rootfs_path()}};
   }
   return j;

@@ -164,6 +164,18 @@ TEST(InspectJsonTest, DockerShapeAndKeyOrder) {
 
   EXPECT_EQ(j["GraphDriver"]["Name"], "overlay");
   EXPECT_EQ(j["GraphDriver"]["Data"]["MergedDir"], "/var/lib/skiff/snapshots/7/merged");
+  {
+    // With the daemon's overlay directories: docker's keys, in docker's order.
+    v1::ContainerInfo o = SampleInfo();
+    auto& data = *o.mutable_graph_driver_data();
+    data["UpperDir"] = "/s/9/fs";
+    data["WorkDir"] = "/s/9/work";
+    data["LowerDir"] = "/s/2/fs:/s/1/fs";
+    data["MergedDir"] = "/b/rootfs";
+    nlohmann::ordered_json g = ContainerInspectJson(o)["GraphDriver"]["Data"];
+    EXPECT_EQ(g.dump(), R"({"LowerDir":"/s/2/fs:/s/1/fs","MergedDir":"/b/rootfs",)"
+                        R"("UpperDir":"/s/9/fs","WorkDir":"/s/9/work"})");
+  }
   EXPECT_EQ(j["Mounts"][0]["Destination"], "/data");
   EXPECT_EQ(j["Mounts"][0]["RW"], false);
 

@@ -2,6 +2,7 @@
 #include <fnmatch.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <regex>
 #include <set>
@@ -16,6 +17,7 @@
 #include "manager/lifecycle/container_internal.h"
 #include "manager/lifecycle/container_manager.h"
 #include "manager/lifecycle/subprocess.h"
+#include "manager/snapshots/mount.h"
 #include "nlohmann/json.hpp"
 #include "proto/skiff/v1/time.h"
 
@@ -115,6 +117,17 @@ absl::StatusOr<v1::ContainerInfo> ContainerManager::InfoOf(const ContainerRecord
   info.set_hostname_path(if_made(BundleDir(rec.id) + "/hostname"));
   info.set_hosts_path(if_made(BundleDir(rec.id) + "/hosts"));
   info.set_rootfs_path(BundleDir(rec.id) + "/rootfs");
+  if (absl::StatusOr<std::vector<Mount>> mounts = snapshotter_.Mounts(rec.id);
+      mounts.ok() && mounts->size() == 1 && (*mounts)[0].type == "overlay") {
+    auto& data = *info.mutable_graph_driver_data();
+    for (const std::string& o : (*mounts)[0].options) {
+      for (auto [prefix, key] : {std::pair{"lowerdir=", "LowerDir"}, std::pair{"upperdir=", "UpperDir"},
+                                 std::pair{"workdir=", "WorkDir"}}) {
+        if (absl::StartsWith(o, prefix)) data[key] = o.substr(strlen(prefix));
+      }
+    }
+    data["MergedDir"] = info.rootfs_path();
+  }
   return info;
 }
 

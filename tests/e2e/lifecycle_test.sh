@@ -142,6 +142,15 @@ case_inspect_shape() {
   [[ -f $resolv ]] || { fail "ResolvConfPath '$resolv' is not a file"; return 1; }
   sk rm shape >/dev/null
   [[ ! -e $hn ]] || { fail "$hn outlives the container"; return 1; }
+  # GraphDriver.Data names the container's own layer: what it writes is there.
+  sk run --name gd busybox sh -c 'echo x > /marker' >/dev/null || { fail "run gd"; return 1; }
+  if [[ $(sk inspect --format '{{.GraphDriver.Name}}' gd) == overlay ]]; then
+    local upper; upper=$(sk inspect --format '{{.GraphDriver.Data.UpperDir}}' gd)
+    expect_eq "marker in UpperDir" "$(cat "$upper/marker" 2>&1)" "x" || return 1
+    expect_contains "LowerDir" "$(sk inspect --format '{{.GraphDriver.Data.LowerDir}}' gd)" "/" ||
+      return 1
+  fi
+  sk rm gd >/dev/null
 }
 
 case_restart_policy() {
