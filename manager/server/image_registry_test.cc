@@ -15,6 +15,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/file_util.h"
 #include "gtest/gtest.h"
 #include "manager/content/content_store.h"
@@ -458,6 +459,49 @@ TEST_F(ImageRegistryTest, RemovalDuringAPullKeepsWhatThePullReliesOn) {
   // Once the pull is over nothing stays pinned: removing it frees the blobs.
   ASSERT_TRUE(mgr_->Remove(id, /*force=*/true).ok());
   for (const Descriptor& l : local->image.layers()) EXPECT_FALSE(content_->Exists(l.digest));
+}
+
+// Pulls run side by side now; two of the same image race on every blob and
+// layer and both end with the one image, nothing left over.
+TEST_F(ImageRegistryTest, ConcurrentPullsOfOneImage) {
+  TestRegistry reg;
+  ASSERT_TRUE(reg.Start(false));
+  Serve({});
+  const std::string ref_text = reg.host() + "/test/busybox:1";
+  const std::string id = LoadImage(ref_text);
+  ASSERT_TRUE(Push(ref_text).status.ok());
+  ASSERT_TRUE(mgr_->Remove(id, /*force=*/true).ok());
+  for (const Descriptor& l : image_.layers()) ASSERT_FALSE(content_->Exists(l.digest));
+
+  auto ref = Reference::Parse(ref_text);
+  ASSERT_TRUE(ref.ok());
+  auto client = registry::RegistryClient::Create(reg.host(), {});
+  std::vector<std::future<absl::StatusOr<PulledImage>>> pulls;
+  for (int i = 0; i < 3; ++i) {
+    pulls.push_back(std::async(std::launch::async, [&] { return mgr_->Pull(*client, *ref, {}); }));
+  }
+  for (auto& p : pulls) {
+    auto r = p.get();
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->image.record.id, id);
+  }
+  auto all = mgr_->List();
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 1u);
+  std::vector<std::string> keys;
+  ASSERT_TRUE(sn_->Walk([&](const SnapshotInfo& i) {
+                    keys.push_back(i.key);
+                    return absl::OkStatus();
+                  }).ok());
+  EXPECT_EQ(keys.size(), image_.layers().size()) << absl::StrJoin(keys, ", ");
+  for (const std::string& k : keys) EXPECT_FALSE(absl::StartsWith(k, "extract-")) << k;
+  DIR* ingest = opendir(tmp_.Sub("root/content/ingest").c_str());
+  ASSERT_NE(ingest, nullptr);
+  while (dirent* e = readdir(ingest)) {
+    const std::string n = e->d_name;
+    EXPECT_TRUE(n == "." || n == "..") << "left in ingest/: " << n;
+  }
+  closedir(ingest);
 }
 
 TEST_F(ImageRegistryTest, DefaultRegistryFillsInTheDomain) {
