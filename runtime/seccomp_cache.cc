@@ -1,5 +1,6 @@
 #include "runtime/seccomp_cache.h"
 
+#include <dirent.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
@@ -8,9 +9,12 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <ctime>
+#include <tuple>
 
 // SHA256_Init/Update/Final are deprecated in OpenSSL 3 in favour of EVP, but
 // EVP pulls the provider machinery (~3.5 MB) into the static ocirun, which
@@ -20,6 +24,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "common/unique_fd.h"
@@ -257,7 +262,46 @@ absl::Status SeccompCache::Store(const std::string& key, const SeccompProgram& p
   if (renameat(dir.get(), tmp.c_str(), dir.get(), key.c_str()) != 0)
     return Errno(absl::StrCat("rename to ", key), tmp_path);
   renamed = true;
+  Prune(dir.get());
   return absl::OkStatus();
+}
+
+void SeccompCache::Prune(int dir_fd) const {
+  int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  DIR* d = fdopendir(fd);
+  if (d == nullptr) {
+    close(fd);
+    return;
+  }
+  struct Entry {
+    struct timespec mtime;
+    std::string name;
+  };
+  std::vector<Entry> programs;
+  const time_t stale_before = time(nullptr) - 3600;
+  while (dirent* e = readdir(d)) {
+    const std::string name = e->d_name;
+    struct stat st;
+    if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
+      continue;
+    }
+    if (absl::StartsWith(name, ".tmp-")) {
+      if (st.st_mtime < stale_before) unlinkat(dir_fd, name.c_str(), 0);
+    } else if (CheckKey(name).ok()) {
+      programs.push_back({st.st_mtim, name});
+    }
+  }
+  closedir(d);
+  if (programs.size() <= max_entries_) return;
+  std::sort(programs.begin(), programs.end(), [](const Entry& a, const Entry& b) {
+    return std::tie(a.mtime.tv_sec, a.mtime.tv_nsec, a.name) <
+           std::tie(b.mtime.tv_sec, b.mtime.tv_nsec, b.name);
+  });
+  const size_t keep = max_entries_ * 3 / 4;
+  for (size_t i = 0; i + keep < programs.size(); ++i) {
+    unlinkat(dir_fd, programs[i].name.c_str(), 0);
+  }
 }
 
 }  // namespace skiff::runtime

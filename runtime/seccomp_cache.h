@@ -65,7 +65,13 @@ class SeccompCache {
   // <root>/.seccomp@cache
   static std::string DirFor(const std::string& root);
 
-  explicit SeccompCache(std::string dir) : dir_(std::move(dir)) {}
+  // At most `max_entries` programs are kept (see Store).
+  explicit SeccompCache(std::string dir, size_t max_entries = kDefaultMaxEntries)
+      : dir_(std::move(dir)), max_entries_(max_entries) {}
+
+  // Far more than the distinct profiles a host runs (one per profile and
+  // capability set); each file is about 10 KB.
+  static constexpr size_t kDefaultMaxEntries = 256;
 
   const std::string& dir() const { return dir_; }
 
@@ -77,11 +83,18 @@ class SeccompCache {
 
   // Stores `prog` under `key`, replacing any file there. Creates the
   // directory (0700) and, if missing, --root itself (0711, as ocirun's
-  // state dirs). Errors name the path; callers may ignore them.
+  // state dirs). Then, when more than max_entries programs are stored, the
+  // oldest (by mtime: the cache is first in, first out; an evicted program
+  // costs one compile) go until max_entries * 3/4 remain, and temp files
+  // older than an hour (left by killed writers) go too. Errors name the
+  // path; callers may ignore them.
   absl::Status Store(const std::string& key, const SeccompProgram& prog) const;
 
  private:
+  void Prune(int dir_fd) const;
+
   std::string dir_;
+  size_t max_entries_;
 };
 
 }  // namespace skiff::runtime

@@ -165,6 +165,48 @@ TEST(SeccompCache, DirectoryIs0700AndFiles0600WithNoTempLeft) {
   EXPECT_EQ(Entries(cache.dir()), std::vector<std::string>{key});
 }
 
+TEST(SeccompCache, KeepsAtMostMaxEntriesDroppingTheOldest) {
+  TempDir root;
+  SeccompCache cache(SeccompCache::DirFor(root.path()), /*max_entries=*/4);
+  std::vector<std::string> keys;
+  auto store = [&](int i, bool age) {
+    keys.push_back(KeyOf(json{{"defaultAction", "SCMP_ACT_ALLOW"}, {"n", i}}));
+    ASSERT_TRUE(cache.Store(keys.back(), Planted()).ok());
+    if (!age) return;
+    // Distinct, increasing mtimes in the past, whatever the file system's
+    // timestamp resolution.
+    struct timespec t[2] = {{1000 + i, 0}, {1000 + i, 0}};
+    ASSERT_EQ(utimensat(AT_FDCWD, (cache.dir() + "/" + keys.back()).c_str(), t, 0), 0);
+  };
+  auto present = [&] {
+    std::vector<int> out;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (cache.Lookup(keys[i]).ok()) out.push_back(static_cast<int>(i));
+    }
+    return out;
+  };
+  for (int i = 0; i < 4; ++i) store(i, true);
+  EXPECT_EQ(present(), (std::vector<int>{0, 1, 2, 3}));
+  // The fifth makes 5 > 4: the oldest go until 3 remain.
+  store(4, true);
+  EXPECT_EQ(present(), (std::vector<int>{2, 3, 4}));
+  store(5, false);
+  EXPECT_EQ(present(), (std::vector<int>{2, 3, 4, 5}));
+
+  // A stale temp file of a killed writer goes at the next store; a fresh
+  // one (a writer at work) stays.
+  const std::string stale = cache.dir() + "/.tmp-" + keys[0] + "-1";
+  const std::string fresh = cache.dir() + "/.tmp-" + keys[0] + "-2";
+  ASSERT_TRUE(WriteFileAtomic(stale, "x", 0600).ok());
+  ASSERT_TRUE(WriteFileAtomic(fresh, "x", 0600).ok());
+  struct timespec old_time[2] = {{1000, 0}, {1000, 0}};
+  ASSERT_EQ(utimensat(AT_FDCWD, stale.c_str(), old_time, 0), 0);
+  store(6, false);
+  EXPECT_EQ(present(), (std::vector<int>{4, 5, 6}));
+  EXPECT_NE(access(stale.c_str(), F_OK), 0) << "stale temp file kept";
+  EXPECT_EQ(access(fresh.c_str(), F_OK), 0) << "a writer's fresh temp file was removed";
+}
+
 TEST(SeccompCache, CreatesAMissingRoot) {
   TempDir tmp;
   std::string root = tmp / "run/ocirun";
