@@ -246,9 +246,18 @@ absl::StatusOr<PulledImage> ImageManager::Pull(registry::RegistryClient& client,
                        const std::vector<std::shared_ptr<GrowingBlob>>& blobs,
                        const registry::PullProgressFn& progress) -> absl::Status {
     UnpackHooks hooks;
+    std::vector<int> opened(layers.size(), 0);
     hooks.open = [&](size_t i) -> absl::StatusOr<ByteSource> {
       ByteSource src;
-      ASSIGN_OR_RETURN(std::optional<ByteSource> following, blobs[i]->Follow());
+      // A second open means the download restarted from its first byte
+      // under the first reader: rather than chase it again, wait for the
+      // verified blob and read that.
+      std::optional<ByteSource> following;
+      if (++opened[i] == 1) {
+        ASSIGN_OR_RETURN(following, blobs[i]->Follow());
+      } else {
+        RETURN_IF_ERROR(blobs[i]->Wait());
+      }
       if (following.has_value()) {
         src = *std::move(following);
       } else {
