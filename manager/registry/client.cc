@@ -207,7 +207,7 @@ absl::StatusOr<FetchedManifest> RegistryClient::ResolveManifest(absl::string_vie
 
 absl::Status RegistryClient::FetchBlob(absl::string_view repo, const Descriptor& desc,
                                        ContentStore& store,
-                                       const std::function<void(int64_t)>& on_bytes,
+                                       const std::function<bool(int64_t)>& on_bytes,
                                        GrowingBlob* follow) {
   if (store.Exists(desc.digest)) return absl::OkStatus();
   std::string what = absl::StrCat("blob ", desc.digest.str(), " from ", host_, "/", repo);
@@ -241,7 +241,10 @@ absl::Status RegistryClient::FetchBlob(absl::string_view repo, const Descriptor&
       }
       RETURN_IF_ERROR(writer->Write(data));
       if (follow != nullptr) follow->Grew(writer->size());
-      if (on_bytes) on_bytes(static_cast<int64_t>(writer->size()));
+      if (on_bytes && !on_bytes(static_cast<int64_t>(writer->size()))) {
+        write_error = absl::CancelledError(absl::StrCat(what, ": the pull was cancelled"));
+        return write_error;
+      }
       return absl::OkStatus();
     };
     if (resume_at > 0) {

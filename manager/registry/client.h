@@ -84,13 +84,14 @@ class RegistryClient {
                                                   absl::string_view tag_or_digest);
 
   // Streams the blob of `desc` into `store`, verifying digest and size.
-  // `on_bytes(total_so_far)` is called as bytes arrive (optional). Blobs
+  // `on_bytes(total_so_far)` is called as bytes arrive (optional); when it
+  // returns false the transfer stops and FetchBlob returns kCancelled. Blobs
   // already in the store are not fetched. With `follow`, the blob's temp
   // file is announced (Begin, again when a transfer restarts from the first
   // byte) and its growth reported, so it can be read while it arrives; the
   // caller calls follow->Finish with the outcome.
   absl::Status FetchBlob(absl::string_view repo, const Descriptor& desc, ContentStore& store,
-                         const std::function<void(int64_t)>& on_bytes = nullptr,
+                         const std::function<bool(int64_t)>& on_bytes = nullptr,
                          GrowingBlob* follow = nullptr);
 
   // HEAD /v2/<repo>/blobs/<digest>.

@@ -44,12 +44,21 @@ class Progress {
 absl::Status FetchAll(RegistryClient& client, ContentStore& store, const std::string& repo,
                       const std::vector<Descriptor>& blobs,
                       const std::vector<std::shared_ptr<GrowingBlob>>& follow, int parallel,
-                      Progress& progress, std::atomic<bool>& cancel) {
+                      Progress& progress, std::atomic<bool>& cancel,
+                      const std::function<bool()>& cancelled) {
   std::atomic<size_t> next{0};
   absl::Mutex mu;
   absl::Status first_error;
+  auto stop = [&] {
+    if (!cancel.load() && cancelled && cancelled()) {
+      absl::MutexLock lock(&mu);
+      if (first_error.ok()) first_error = absl::CancelledError("the pull was cancelled");
+      cancel.store(true);
+    }
+    return cancel.load();
+  };
   auto worker = [&] {
-    while (!cancel.load()) {
+    while (!stop()) {
       size_t i = next.fetch_add(1);
       if (i >= blobs.size()) return;
       const Descriptor& d = blobs[i];
@@ -59,7 +68,11 @@ absl::Status FetchAll(RegistryClient& client, ContentStore& store, const std::st
         continue;
       }
       absl::Status st = client.FetchBlob(
-          repo, d, store, [&](int64_t n) { progress.Report(d, "Downloading", n); },
+          repo, d, store,
+          [&](int64_t n) {
+            progress.Report(d, "Downloading", n);
+            return !stop();
+          },
           follow[i].get());
       follow[i]->Finish(st);
       if (!st.ok()) {
@@ -165,8 +178,8 @@ absl::StatusOr<PullResult> Pull(RegistryClient& client, ContentStore& store, con
       if (!unpacked.ok()) cancel.store(true);
     });
   }
-  absl::Status fetched =
-      FetchAll(client, store, repo, blobs, follow, options.max_parallel, progress, cancel);
+  absl::Status fetched = FetchAll(client, store, repo, blobs, follow, options.max_parallel,
+                                  progress, cancel, options.cancelled);
   if (unpacker.joinable()) unpacker.join();
   // A fetch error is the cause of the unpacker's; an unpack error that
   // stopped the fetch is the cause of its kCancelled.

@@ -65,6 +65,10 @@ struct PullOptions {
   // layers) once the manifest is known and before any of them is looked for
   // in the store, so the caller can keep a concurrent deletion off them.
   std::function<void(const std::vector<Digest>&)> pin;
+  // Polled between blobs and as bytes arrive: true (the client went away)
+  // stops every transfer, and Pull returns kCancelled having stored no
+  // manifest.
+  std::function<bool()> cancelled;
 };
 
 struct PullResult {

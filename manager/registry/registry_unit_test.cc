@@ -411,6 +411,17 @@ TEST_F(FakeRegistryTest, RefusedTokenNamesTheRealm) {
 }
 
 
+std::vector<std::string> IngestLeftovers(const TempDir& root) {
+  std::vector<std::string> out;
+  if (DIR* d = opendir((root.path() + "/content/ingest").c_str())) {
+    while (dirent* e = readdir(d)) {
+      if (std::string(e->d_name) != "." && std::string(e->d_name) != "..") out.push_back(e->d_name);
+    }
+    closedir(d);
+  }
+  return out;
+}
+
 // Pulls ref_ into a fresh store with `unpack`; the store stays for checks.
 class StreamingPullTest : public FakeRegistryTest {
  protected:
@@ -473,6 +484,24 @@ TEST_F(StreamingPullTest, CorruptLayerFailsTheUnpackAndKeepsNothing) {
   EXPECT_TRUE(unpacker_.layers.empty()) << "the unpacker took an unverified layer as whole";
   EXPECT_FALSE(dst_->Exists(image_.layers()[0].digest));
   EXPECT_FALSE(dst_->Exists(image_.target.digest));
+}
+
+TEST_F(StreamingPullTest, CancelledPullStopsTheTransferAndKeepsNothing) {
+  // The client goes away while the layer is half sent.
+  std::atomic<bool> gone{false};
+  on_pause_ = [&] { gone = true; };
+  client_ = RegistryClient::Create(server_->host(), Options());
+  dst_ = Fresh(dst_dir_);
+  PullOptions opts;
+  opts.unpack = unpacker_.Fn();
+  opts.cancelled = [&] { return gone.load(); };
+  auto pulled = Pull(*client_, *dst_, ref_, opts);
+  ASSERT_FALSE(pulled.ok());
+  EXPECT_TRUE(absl::IsCancelled(pulled.status())) << pulled.status();
+  EXPECT_TRUE(unpacker_.layers.empty());
+  EXPECT_FALSE(dst_->Exists(image_.layers()[0].digest));
+  EXPECT_FALSE(dst_->Exists(image_.target.digest));
+  EXPECT_TRUE(IngestLeftovers(dst_dir_).empty());
 }
 
 TEST_F(StreamingPullTest, UnpackErrorStopsThePullAndIsReturned) {

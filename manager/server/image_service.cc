@@ -507,7 +507,7 @@ absl::StatusOr<std::unique_ptr<registry::RegistryClient>> ImageServiceImpl::Clie
 
 grpc::Status ImageServiceImpl::Pull(grpc::ServerContext* ctx, const v1::PullImageRequest* req,
                                     grpc::ServerWriter<v1::PullImageResponse>* writer) {
-  absl::Status st = DoPull(*req, writer);
+  absl::Status st = DoPull(ctx, *req, writer);
   if (!st.ok()) {
     v1::PullImageResponse last;
     last.mutable_progress()->set_error(std::string(st.message()));
@@ -516,7 +516,7 @@ grpc::Status ImageServiceImpl::Pull(grpc::ServerContext* ctx, const v1::PullImag
   return ToGrpc(st, ctx);
 }
 
-absl::Status ImageServiceImpl::DoPull(const v1::PullImageRequest& req,
+absl::Status ImageServiceImpl::DoPull(grpc::ServerContext* ctx, const v1::PullImageRequest& req,
                                       grpc::ServerWriter<v1::PullImageResponse>* writer) {
   ASSIGN_OR_RETURN(Reference ref, ParseReferenceIn(req.ref(), registry_.default_registry));
   registry::PullOptions options;
@@ -547,6 +547,9 @@ absl::Status ImageServiceImpl::DoPull(const v1::PullImageRequest& req,
     ToProto(p, msg.mutable_progress());
     writer->Write(msg);
   };
+  // `skiff pull` interrupted (its stream gone) stops the transfers, as
+  // docker's does.
+  options.cancelled = [ctx] { return ctx->IsCancelled(); };
   ASSIGN_OR_RETURN(std::unique_ptr<registry::RegistryClient> client, ClientFor(ref.domain()));
   absl::StatusOr<PulledImage> pulled = images_.Pull(*client, ref, options);
   if (!pulled.ok()) return RegistryError(pulled.status());

@@ -89,7 +89,7 @@ class ImageServiceImpl final : public skiff::v1::ImageService::Service {
   absl::Status DoHistory(const skiff::v1::ImageHistoryRequest& req,
                          skiff::v1::ImageHistoryResponse* resp);
 
-  absl::Status DoPull(const skiff::v1::PullImageRequest& req,
+  absl::Status DoPull(grpc::ServerContext* ctx, const skiff::v1::PullImageRequest& req,
                       grpc::ServerWriter<skiff::v1::PullImageResponse>* writer);
   absl::Status DoPush(const skiff::v1::PushImageRequest& req,
                       grpc::ServerWriter<skiff::v1::PushImageResponse>* writer);
