@@ -36,6 +36,11 @@ namespace skiff::manager {
 
 class GrowingBlob : public std::enable_shared_from_this<GrowingBlob> {
  public:
+  // Always shared: a reader's source keeps the blob alive.
+  static std::shared_ptr<GrowingBlob> Create() {
+    return std::shared_ptr<GrowingBlob>(new GrowingBlob());
+  }
+
   // The fetch's side; any thread.
   // The blob's bytes go to a new file (opened for reading), from offset 0.
   void Begin(UniqueFd file);
@@ -56,6 +61,8 @@ class GrowingBlob : public std::enable_shared_from_this<GrowingBlob> {
   bool finished() const;
 
  private:
+  GrowingBlob() = default;
+
   struct File {
     UniqueFd fd;
     uint64_t generation;

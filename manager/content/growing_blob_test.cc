@@ -35,7 +35,7 @@ class GrowingBlobTest : public ::testing::Test {
 };
 
 TEST_F(GrowingBlobTest, ReaderFollowsTheWriterAndEndsOnlyAfterCommit) {
-  auto blob = std::make_shared<GrowingBlob>();
+  auto blob = GrowingBlob::Create();
   const std::string data = "the quick brown fox jumps over the lazy dog, many times over";
   const Digest digest = Sha256Of(data);
 
@@ -73,7 +73,7 @@ TEST_F(GrowingBlobTest, ReaderFollowsTheWriterAndEndsOnlyAfterCommit) {
 }
 
 TEST_F(GrowingBlobTest, ReaderFailsWithTheFetchError) {
-  auto blob = std::make_shared<GrowingBlob>();
+  auto blob = GrowingBlob::Create();
   auto w = store_->NewWriter();
   ASSERT_TRUE(w.ok());
   auto fd = (*w)->OpenReader();
@@ -105,7 +105,7 @@ TEST_F(GrowingBlobTest, ReaderFailsWithTheFetchError) {
 }
 
 TEST_F(GrowingBlobTest, RestartFromTheFirstByteAbortsTheReader) {
-  auto blob = std::make_shared<GrowingBlob>();
+  auto blob = GrowingBlob::Create();
   auto w1 = store_->NewWriter();
   ASSERT_TRUE(w1.ok());
   blob->Begin(*(*w1)->OpenReader());
@@ -136,7 +136,7 @@ TEST_F(GrowingBlobTest, RestartFromTheFirstByteAbortsTheReader) {
 }
 
 TEST_F(GrowingBlobTest, BlobAlreadyStoredHasNothingToFollow) {
-  auto blob = std::make_shared<GrowingBlob>();
+  auto blob = GrowingBlob::Create();
   blob->Finish(absl::OkStatus());
   auto src = blob->Follow();
   ASSERT_TRUE(src.ok());
@@ -144,7 +144,7 @@ TEST_F(GrowingBlobTest, BlobAlreadyStoredHasNothingToFollow) {
 }
 
 TEST_F(GrowingBlobTest, FollowReturnsAnEarlyFailure) {
-  auto blob = std::make_shared<GrowingBlob>();
+  auto blob = GrowingBlob::Create();
   blob->Finish(absl::UnavailableError("connection refused"));
   auto src = blob->Follow();
   ASSERT_FALSE(src.ok());

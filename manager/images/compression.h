@@ -32,7 +32,7 @@ class Decompressor {
  public:
   // Does not take ownership of `fd`; reads it from its current offset.
   static absl::StatusOr<std::unique_ptr<Decompressor>> Open(int fd, std::string what);
-  // Reads `source` (which must outlive the Decompressor).
+  // Reads `source`, which the Decompressor keeps.
   static absl::StatusOr<std::unique_ptr<Decompressor>> Open(ByteSource source, std::string what);
   ~Decompressor();
   Decompressor(const Decompressor&) = delete;

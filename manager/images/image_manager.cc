@@ -145,7 +145,10 @@ absl::StatusOr<std::vector<ResolvedImage>> ImageManager::LoadLocked(const std::s
     absl::StatusOr<std::vector<Digest>> after = content_.List();
     if (!after.ok()) return;
     for (const Digest& d : *after) {
-      if (before.count(d) == 0 && keep.count(d) == 0) (void)content_.Delete(d);
+      if (before.count(d) != 0 || keep.count(d) != 0) continue;
+      // A pull running meanwhile (it holds no image lock) may have added it.
+      absl::MutexLock pins(&pins_mu_);
+      if (pins_.count(d) == 0) (void)content_.Delete(d);
     }
   };
 
@@ -271,7 +274,9 @@ absl::StatusOr<PulledImage> ImageManager::Pull(registry::RegistryClient& client,
       std::shared_ptr<GrowingBlob> blob = blobs[i];
       std::string id = layers[i].digest.Short();
       int64_t total = layers[i].size;
+      const std::function<bool()> cancelled = options.cancelled;
       return ByteSource([=](char* buf, size_t n) -> absl::StatusOr<size_t> {
+        if (cancelled && cancelled()) return absl::CancelledError("the pull was cancelled");
         ASSIGN_OR_RETURN(size_t got, src(buf, n));
         *read += static_cast<int64_t>(got);
         if (got == 0 || blob->finished()) progress({id, "Extracting", *read, total});
@@ -283,8 +288,14 @@ absl::StatusOr<PulledImage> ImageManager::Pull(registry::RegistryClient& client,
       Pin(ChainIds(diff_ids), &held);
     }
     hooks.verify = [&](size_t i) { return blobs[i]->Wait(); };
-    hooks.done = [&](size_t i, bool existed) {
-      if (!existed) progress({layers[i].digest.Short(), "Pull complete", 0, 0});
+    hooks.done = [&](size_t i, bool existed, uint64_t uncompressed_size) {
+      if (existed) return;
+      // Recording the image needs it; the unpack just measured it.
+      {
+        absl::MutexLock lock(&size_mu_);
+        uncompressed_size_[layers[i].digest] = static_cast<int64_t>(uncompressed_size);
+      }
+      progress({layers[i].digest.Short(), "Pull complete", 0, 0});
     };
     return UnpackLayers(snapshotter_, content_, layers, diff_ids, hooks).status();
   };
@@ -647,12 +658,13 @@ absl::StatusOr<uint64_t> ImageManager::DeleteLocked(const ResolvedImage& image) 
   std::vector<Digest> chains = ChainIds(image.image.diff_ids());
   for (auto it = chains.rbegin(); it != chains.rend(); ++it) {
     if (used_chains.count(*it) != 0) continue;
-    absl::MutexLock pins(&pins_mu_);
-    if (pins_.count(*it) != 0) continue;
     const std::string key = it->str();
     absl::StatusOr<SnapshotInfo> info = snapshotter_.Stat(key);
     if (!info.ok() || info->kind != SnapshotKind::kCommitted) continue;
+    // Measured before the pins are held: it walks the layer's files.
     absl::StatusOr<SnapshotUsage> usage = snapshotter_.Usage(key);
+    absl::MutexLock pins(&pins_mu_);
+    if (pins_.count(*it) != 0) continue;
     if (snapshotter_.Remove(key).ok() && usage.ok()) freed += static_cast<uint64_t>(usage->bytes);
   }
   return freed;

@@ -85,13 +85,18 @@ class ImagePullTest : public ::testing::Test {
     return resp;
   }
 
-  absl::StatusOr<PulledImage> PullApp(std::vector<registry::PullProgress>* log) {
+  absl::StatusOr<PulledImage> PullApp(std::vector<registry::PullProgress>* log,
+                                      std::function<bool()> cancelled = nullptr) {
     registry::RegistryOptions o;
     o.http.initial_backoff = absl::Milliseconds(5);
     o.blob_attempts = 6;
     client_ = registry::RegistryClient::Create(server_->host(), o);
     registry::PullOptions opts;
-    opts.progress = [log](const registry::PullProgress& p) { log->push_back(p); };
+    opts.progress = [this, log](const registry::PullProgress& p) {
+      log->push_back(p);
+      if (p.status == "Download complete") ++downloaded_;
+    };
+    opts.cancelled = std::move(cancelled);
     return mgr_->Pull(*client_, *Reference::Parse(server_->host() + "/app:v1"), opts);
   }
 
@@ -113,6 +118,7 @@ class ImagePullTest : public ::testing::Test {
   Image image_;
   std::string big_;
   std::atomic<int> cuts_{0};
+  std::atomic<int> downloaded_{0};  // "Download complete" updates seen
   int views_ = 0;
 };
 
@@ -150,6 +156,18 @@ TEST_F(ImagePullTest, DownloadRestartedFromTheFirstByteIsUnpackedOnce) {
                     return absl::OkStatus();
                   }).ok());
   EXPECT_EQ(extracts, 0);
+}
+
+// The client goes away once every byte is downloaded, while the layers may
+// still be unpacking: the pull still stops, and records nothing.
+TEST_F(ImagePullTest, CancelledAfterTheDownloadsRecordsNothing) {
+  std::vector<registry::PullProgress> log;
+  auto pulled = PullApp(&log, [&] { return downloaded_.load() == 2; });
+  ASSERT_FALSE(pulled.ok());
+  EXPECT_TRUE(absl::IsCancelled(pulled.status())) << pulled.status();
+  EXPECT_EQ(downloaded_.load(), 2);
+  EXPECT_TRUE(absl::IsNotFound(mgr_->Resolve(server_->host() + "/app:v1").status()));
+  EXPECT_FALSE(content_->Exists(image_.target.digest)) << "the manifest was stored";
 }
 
 }  // namespace

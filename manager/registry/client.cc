@@ -247,6 +247,16 @@ absl::Status RegistryClient::FetchBlob(absl::string_view repo, const Descriptor&
       }
       return absl::OkStatus();
     };
+    // A 200 to a Range request (a HEAD answered 206 but the GET, perhaps
+    // redirected elsewhere, does not resume) brings the whole blob: start a
+    // new file rather than append it to the part already written.
+    r.on_sink_status = [&](long status) -> absl::Status {
+      if (resume_at > 0 && status == 200) {
+        RETURN_IF_ERROR(new_writer());
+        resume_at = 0;
+      }
+      return absl::OkStatus();
+    };
     if (resume_at > 0) {
       // Check the status before any byte is written: a 200 to a Range
       // request would append the whole blob to the part already written.
@@ -276,10 +286,7 @@ absl::Status RegistryClient::FetchBlob(absl::string_view repo, const Descriptor&
     if (resp->status != 200 && resp->status != 206) {
       return HttpError(*resp, "fetching " + what);
     }
-    if (resume_at > 0 && resp->status != 206) {
-      return absl::InternalError(
-          absl::StrCat(what, ": registry answered a resumed download with HTTP ", resp->status));
-    }
+
     absl::StatusOr<Digest> got = writer->Commit(
         desc.digest, desc.size > 0 ? std::optional<int64_t>(desc.size) : std::nullopt);
     if (!got.ok()) return Annotate(got.status(), what);

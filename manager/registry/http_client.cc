@@ -34,6 +34,7 @@ struct Transfer {
   HttpResponse resp;
   absl::Status sink_status;
   bool sink_failed = false;
+  bool sink_started = false;
   bool too_big = false;
   int64_t upload_offset = 0;
 };
@@ -60,7 +61,10 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
   long code = 0;
   curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &code);
   if (t->req->sink && code >= 200 && code < 300) {
-    absl::Status st = t->req->sink(absl::string_view(data, len));
+    absl::Status st;
+    if (!t->sink_started && t->req->on_sink_status) st = t->req->on_sink_status(code);
+    t->sink_started = true;
+    if (st.ok()) st = t->req->sink(absl::string_view(data, len));
     if (!st.ok()) {
       t->sink_status = std::move(st);
       t->sink_failed = true;

@@ -68,6 +68,10 @@ struct HttpRequest {
   // into HttpResponse::body. A non-OK status aborts the transfer and is
   // returned as is.
   std::function<absl::Status(absl::string_view)> sink;
+  // With a sink: called with the status code before the first body byte of
+  // a 2xx response goes to the sink (a 200 to a Range request means the
+  // whole body follows, not the rest). A non-OK status aborts likewise.
+  std::function<absl::Status(long)> on_sink_status;
 };
 
 struct HttpResponse {

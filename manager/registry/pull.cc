@@ -160,7 +160,7 @@ absl::StatusOr<PullResult> Pull(RegistryClient& client, ContentStore& store, con
   for (const Descriptor& l : manifest.layers) {
     auto [it, fresh] = by_digest.emplace(l.digest, nullptr);
     if (fresh) {
-      it->second = std::make_shared<GrowingBlob>();
+      it->second = GrowingBlob::Create();
       blobs.push_back(l);
       follow.push_back(it->second);
       progress.Report(l, "Pulling fs layer");
@@ -182,10 +182,17 @@ absl::StatusOr<PullResult> Pull(RegistryClient& client, ContentStore& store, con
                                   progress, cancel, options.cancelled);
   if (unpacker.joinable()) unpacker.join();
   // A fetch error is the cause of the unpacker's; an unpack error that
-  // stopped the fetch is the cause of its kCancelled.
-  if (!fetched.ok() && !absl::IsCancelled(fetched)) return context(fetched);
+  // stopped the fetch is the cause of its kCancelled; when both were
+  // cancelled, the fetch's says why (the client went away).
+  if (!fetched.ok() && (!absl::IsCancelled(fetched) || absl::IsCancelled(unpacked))) {
+    return context(fetched);
+  }
   if (!unpacked.ok()) return context(unpacked);
   if (!fetched.ok()) return context(fetched);
+  // Cancelled while the last layers were unpacking: still nothing stored.
+  if (options.cancelled && options.cancelled()) {
+    return context(absl::CancelledError("the pull was cancelled"));
+  }
 
   RETURN_IF_ERROR(store.Ingest(manifest_blob.bytes, manifest_blob.descriptor.digest).status());
   PullResult result;

@@ -185,7 +185,7 @@ class FakeRegistryTest : public ::testing::Test {
       TestResponse resp{200, {}, body, std::string::npos};
       auto range = r.headers.find("range");
       size_t from = 0;
-      if (range != r.headers.end() && honor_range_ &&
+      if (range != r.headers.end() && honor_range_ && (r.method == "HEAD" || !range_head_only_) &&
           absl::SimpleAtoi(range->second.substr(6, range->second.size() - 7), &from) &&
           from < body.size()) {
         ++ranged_;
@@ -234,6 +234,8 @@ class FakeRegistryTest : public ::testing::Test {
   std::atomic<bool> bearer_{false};
   std::atomic<bool> refuse_token_{false};
   std::atomic<bool> corrupt_layer_{false};
+  // HEAD answers a Range with 206, GET ignores it (200, whole blob).
+  std::atomic<bool> range_head_only_{false};
   absl::Mutex mu_;
   std::vector<std::string> token_requests_;
   // Set before the pull starts: the layer's GET pauses half way through.
@@ -473,6 +475,16 @@ TEST_F(StreamingPullTest, ResumedDownloadIsOneStreamToTheUnpacker) {
   EXPECT_EQ(ranged_.load(), 2);
   EXPECT_EQ(unpacker_.layers, std::vector<std::string>{Layer()});
   EXPECT_EQ(unpacker_.restarts, 0);
+}
+
+TEST_F(StreamingPullTest, WholeBlobAnsweringARangeRequestStartsAFreshFile) {
+  cuts_ = 1;
+  range_head_only_ = true;
+  auto pulled = PullWith(unpacker_.Fn());
+  ASSERT_TRUE(pulled.ok()) << pulled.status();
+  EXPECT_EQ(*dst_->Get(image_.layers()[0].digest), Layer());
+  EXPECT_EQ(unpacker_.layers, std::vector<std::string>{Layer()});
+  EXPECT_EQ(unpacker_.restarts, 1) << "the unpacker was not told the download restarted";
 }
 
 TEST_F(StreamingPullTest, CorruptLayerFailsTheUnpackAndKeepsNothing) {

@@ -65,7 +65,7 @@ absl::StatusOr<std::vector<Digest>> UnpackLayers(Snapshotter& sn, const ContentS
     absl::StatusOr<SnapshotInfo> have = sn.Stat(chain);
     if (have.ok()) {
       if (have->kind == SnapshotKind::kCommitted) {
-        if (hooks.done) hooks.done(i, /*existed=*/true);
+        if (hooks.done) hooks.done(i, /*existed=*/true, 0);
         continue;
       }
       return absl::FailedPreconditionError(absl::StrCat(
@@ -79,6 +79,7 @@ absl::StatusOr<std::vector<Digest>> UnpackLayers(Snapshotter& sn, const ContentS
     // A source restarted under us (kAborted) gets a fresh snapshot and
     // source; a download restarts at most a few times before it fails.
     constexpr int kAttempts = 4;
+    uint64_t uncompressed_size = 0;
     for (int attempt = 1;; ++attempt) {
       std::string key = absl::StrCat(kExtractPrefix, getpid(), ".", counter++, "-", chain);
       ASSIGN_OR_RETURN(std::vector<Mount> mounts, sn.Prepare(key, parent));
@@ -103,6 +104,7 @@ absl::StatusOr<std::vector<Digest>> UnpackLayers(Snapshotter& sn, const ContentS
       if (hooks.verify) {
         if (absl::Status st = hooks.verify(i); !st.ok()) return fail(st);
       }
+      uncompressed_size = applied->uncompressed_size;
       absl::Status st = sn.Commit(chain, key);
       if (st.code() == absl::StatusCode::kAlreadyExists) {  // unpacked meanwhile by someone else
         (void)sn.Remove(key);
@@ -111,7 +113,7 @@ absl::StatusOr<std::vector<Digest>> UnpackLayers(Snapshotter& sn, const ContentS
       }
       break;
     }
-    if (hooks.done) hooks.done(i, /*existed=*/false);
+    if (hooks.done) hooks.done(i, /*existed=*/false, uncompressed_size);
   }
   return chains;
 }

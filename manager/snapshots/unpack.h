@@ -18,6 +18,7 @@
 // prepared on. Two unpacks of the same layers may race: the loser of the
 // Commit drops its copy and uses the winner's.
 
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -39,8 +40,9 @@ struct UnpackHooks {
   // Called after layer i is applied and before its snapshot is committed;
   // an error (the blob failed verification) fails the unpack.
   std::function<absl::Status(size_t i)> verify;
-  // Layer i is committed; `existed` when it already was and nothing was done.
-  std::function<void(size_t i, bool existed)> done;
+  // Layer i is committed; `existed` when it already was and nothing was
+  // done, else with the size of its uncompressed tar.
+  std::function<void(size_t i, bool existed, uint64_t uncompressed_size)> done;
 };
 
 absl::StatusOr<std::vector<Digest>> UnpackLayers(Snapshotter& snapshotter,

@@ -81,13 +81,19 @@ TEST_F(UnpackHooksTest, LayersComeFromTheHookNotTheStore) {
   std::vector<std::string> done;
   UnpackHooks hooks;
   hooks.open = [&](size_t i) -> absl::StatusOr<ByteSource> { return StringSource(layers_[i].blob); };
-  hooks.done = [&](size_t i, bool existed) {
+  std::vector<uint64_t> sizes;
+  hooks.done = [&](size_t i, bool existed, uint64_t size) {
     done.push_back(absl::StrCat(i, existed ? " existed" : " unpacked"));
+    if (!existed) sizes.push_back(size);
   };
   // The store has no blob at all: everything comes through the hook.
   auto chains = UnpackLayers(*sn_, *store_, descs_, diff_ids_, hooks);
   ASSERT_TRUE(chains.ok()) << chains.status();
   EXPECT_EQ(done, (std::vector<std::string>{"0 unpacked", "1 unpacked"}));
+  // The tar's own size: 512-byte blocks, more than the file it holds.
+  ASSERT_EQ(sizes.size(), 2u);
+  EXPECT_EQ(sizes[1] % 512, 0u);
+  EXPECT_GT(sizes[1], 200000u);
   auto mounts = sn_->View("view", chains->back().str());
   ASSERT_TRUE(mounts.ok()) << mounts.status();
   EXPECT_EQ(*ReadFile(mounts->at(0).source + "/a"), "from layer a");
