@@ -198,6 +198,12 @@ int Main() {
 
   EventBus events;
   ImageManager images(**store, **content, *snapshotter, events, registry_config.default_registry);
+  // What interrupted pulls left and nothing came back for.
+  if (absl::StatusOr<uint64_t> freed = images.CollectGarbage(); !freed.ok()) {
+    LOG(WARNING) << "cannot collect unused blobs and layers: " << freed.status();
+  } else if (*freed > 0) {
+    LOG(INFO) << "removed " << *freed << " bytes of blobs and layers no image uses";
+  }
   ManagerOptions mo;
   mo.root = root;
   mo.state = state;

@@ -698,7 +698,71 @@ absl::StatusOr<PruneResult> ImageManager::Prune(
     ASSIGN_OR_RETURN(uint64_t freed, UntagAndDeleteLocked(img, &out.items));
     out.space_reclaimed += freed;
   }
+  ASSIGN_OR_RETURN(uint64_t collected, CollectGarbageLocked());
+  out.space_reclaimed += collected;
   return out;
+}
+
+absl::StatusOr<uint64_t> ImageManager::CollectGarbage() {
+  absl::MutexLock lock(&mu_);
+  return CollectGarbageLocked();
+}
+
+absl::StatusOr<uint64_t> ImageManager::CollectGarbageLocked() {
+  ASSIGN_OR_RETURN(std::vector<ImageRecord> records,
+                   store_.Read([](Tx& tx) { return tx.ListImages(); }));
+  std::set<Digest> used_blobs;
+  std::set<Digest> used_chains;
+  for (const ImageRecord& r : records) {
+    RecordBlobs(r, &used_blobs);
+    absl::StatusOr<Descriptor> target = TargetOf(r);
+    absl::StatusOr<Image> image =
+        target.ok() ? ResolveImage(content_, *target) : absl::StatusOr<Image>(target.status());
+    if (!image.ok()) return 0;
+    ImageBlobs(*image, &used_blobs);
+    for (const Digest& c : ChainIds(image->diff_ids())) used_chains.insert(c);
+  }
+  uint64_t freed = 0;
+  ASSIGN_OR_RETURN(std::vector<Digest> blobs, content_.List());
+  for (const Digest& d : blobs) {
+    if (used_blobs.count(d) != 0) continue;
+    {
+      absl::MutexLock pins(&pins_mu_);
+      if (pins_.count(d) != 0) continue;
+      absl::StatusOr<int64_t> size = content_.Size(d);
+      if (content_.Delete(d).ok() && size.ok()) freed += static_cast<uint64_t>(*size);
+    }
+    absl::MutexLock lock(&size_mu_);
+    uncompressed_size_.erase(d);
+  }
+  // Layer snapshots are named by their chain id; a container's (named by
+  // its id) is never a candidate, and keeps its parents: Remove refuses a
+  // snapshot with children, so removal goes top down, pass by pass.
+  std::vector<std::pair<Digest, std::string>> candidates;
+  RETURN_IF_ERROR(snapshotter_.Walk([&](const SnapshotInfo& i) {
+    absl::StatusOr<Digest> chain = Digest::Parse(i.key);
+    if (i.kind == SnapshotKind::kCommitted && chain.ok() && used_chains.count(*chain) == 0) {
+      candidates.emplace_back(*chain, i.key);
+    }
+    return absl::OkStatus();
+  }));
+  for (bool progress = true; progress && !candidates.empty();) {
+    progress = false;
+    for (auto it = candidates.begin(); it != candidates.end();) {
+      absl::StatusOr<SnapshotUsage> usage = snapshotter_.Usage(it->second);
+      absl::MutexLock pins(&pins_mu_);
+      if (pins_.count(it->first) != 0) {
+        it = candidates.erase(it);
+      } else if (snapshotter_.Remove(it->second).ok()) {
+        if (usage.ok()) freed += static_cast<uint64_t>(usage->bytes);
+        it = candidates.erase(it);
+        progress = true;
+      } else {
+        ++it;
+      }
+    }
+  }
+  return freed;
 }
 
 absl::Status ImageManager::Save(const std::vector<std::string>& references, const std::string& path,

@@ -152,6 +152,14 @@ class ImageManager {
   absl::StatusOr<PruneResult> Prune(bool all,
                                     const std::function<bool(const ResolvedImage&)>& match);
 
+  // Removes the blobs and committed layer snapshots no image record uses
+  // and no pull in progress pinned: what failed pulls left (their verified
+  // blobs and committed layers are kept for a retry until then). Nothing is
+  // collected when an image record cannot be read (its layers are unknown).
+  // Layer snapshots that containers are built on stay. Returns the bytes
+  // freed. skiffd runs it at start; image prune runs it too.
+  absl::StatusOr<uint64_t> CollectGarbage();
+
   // Writes the images as one archive at `path`. An image named by a tag
   // carries that tag; one named by id carries none (as docker save). Event
   // "save".
@@ -192,6 +200,7 @@ class ImageManager {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Deletes the image record (with any tags left) and then every blob and
   // committed snapshot no other image needs; returns the bytes freed.
+  absl::StatusOr<uint64_t> CollectGarbageLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<uint64_t> DeleteLocked(const ResolvedImage& image)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Untags `image` completely (events and items) and deletes it.

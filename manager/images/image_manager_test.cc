@@ -15,6 +15,7 @@
 #include "manager/images/archive_save.h"
 #include "manager/images/test_images.h"
 #include "manager/snapshots/chain_id.h"
+#include "manager/snapshots/unpack.h"
 #include "manager/snapshots/native/native.h"
 #include "manager/testing/tar_builder.h"
 #include "manager/testing/temp_dir.h"
@@ -406,6 +407,44 @@ TEST_F(ImageManagerTest, PruneDanglingThenAll) {
   EXPECT_FALSE(content_->Exists(base_.diff_id));
   ASSERT_EQ(mgr_->List()->size(), 1u);
   EXPECT_EQ(mgr_->List()->front().record.id, last_id_);
+}
+
+// What a failed pull leaves (verified blobs, committed layers, no record)
+// is collected; what images and containers use stays.
+TEST_F(ImageManagerTest, CollectGarbageRemovesOnlyWhatNothingUses) {
+  ResolvedImage img = MustLoad(Archive({base_}, {"docker.io/library/base:latest"}));
+  ASSERT_TRUE(mgr_->Unpack(img).ok());
+  // Leftovers: the app layer's blob and its committed layer on top of base,
+  // plus a layer stack a container is built on.
+  TestLayer other = *testing::MakeLayer({TarEntry::File("other", "x")});
+  auto app_blob = content_->Ingest(app_.blob);
+  auto other_blob = content_->Ingest(other.blob);
+  ASSERT_TRUE(app_blob.ok() && other_blob.ok());
+  const Descriptor app_desc{app_.media_type, *app_blob, static_cast<int64_t>(app_.blob.size())};
+  const Descriptor other_desc{other.media_type, *other_blob, static_cast<int64_t>(other.blob.size())};
+  ASSERT_TRUE(UnpackLayers(*sn_, *content_, {img.image.layers()[0], app_desc},
+                           {base_.diff_id, app_.diff_id})
+                  .ok());
+  ASSERT_TRUE(UnpackLayers(*sn_, *content_, {other_desc}, {other.diff_id}).ok());
+  const std::string app_chain = ChainIds({base_.diff_id, app_.diff_id})[1].str();
+  const std::string other_chain = ChainIds({other.diff_id})[0].str();
+  ASSERT_TRUE(sn_->Prepare("4a7f7eebae0f63178aff7eb0aa39cd3f0627a203ab2df258c1a00b456cf20063",
+                           other_chain)
+                  .ok());
+
+  absl::StatusOr<uint64_t> freed = mgr_->CollectGarbage();
+  ASSERT_TRUE(freed.ok()) << freed.status();
+  EXPECT_GT(*freed, 0u);
+  EXPECT_FALSE(content_->Exists(*app_blob));
+  EXPECT_FALSE(content_->Exists(*other_blob));
+  EXPECT_TRUE(absl::IsNotFound(sn_->Stat(app_chain).status()));
+  EXPECT_TRUE(sn_->Stat(other_chain).ok()) << "a container's parent was removed";
+  // The image is whole and still unpacked.
+  auto again = mgr_->Resolve("base");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(sn_->Stat(ChainIds({base_.diff_id})[0].str()).ok());
+  for (const Descriptor& l : again->image.layers()) EXPECT_TRUE(content_->Exists(l.digest));
+  EXPECT_EQ(*mgr_->CollectGarbage(), 0u);
 }
 
 TEST_F(ImageManagerTest, ImageWithLostBlobsIsListedAndRemovable) {
