@@ -209,6 +209,27 @@ class ImageRegistryTest : public ::testing::Test {
     return ::testing::AssertionSuccess();
   }
 
+  // Every snapshot key, and what is left in the content store's ingest/.
+  std::vector<std::string> SnapshotKeys() {
+    std::vector<std::string> keys;
+    EXPECT_TRUE(sn_->Walk([&](const SnapshotInfo& i) {
+                      keys.push_back(i.key);
+                      return absl::OkStatus();
+                    }).ok());
+    return keys;
+  }
+  std::vector<std::string> IngestLeftovers() {
+    std::vector<std::string> out;
+    if (DIR* d = opendir(tmp_.Sub("root/content/ingest").c_str())) {
+      while (dirent* e = readdir(d)) {
+        const std::string n = e->d_name;
+        if (n != "." && n != "..") out.push_back(n);
+      }
+      closedir(d);
+    }
+    return out;
+  }
+
   std::set<std::string> LayerIds() const {
     std::set<std::string> out;
     for (const Descriptor& l : image_.layers()) out.insert(l.digest.Short());
@@ -390,23 +411,12 @@ TEST_F(ImageRegistryTest, RegistryKilledMidPullLeavesNothingAndRetryWorks) {
   EXPECT_TRUE(absl::IsNotFound(mgr_->Resolve(ref_text).status()));
   EXPECT_FALSE(content_->Exists(big_blob.digest)) << "a partial blob is visible";
   EXPECT_FALSE(content_->Exists(img->target.digest)) << "the manifest was stored";
-  std::vector<std::string> snapshots;
-  ASSERT_TRUE(sn_->Walk([&](const SnapshotInfo& i) {
-                    snapshots.push_back(i.key);
-                    return absl::OkStatus();
-                  }).ok());
   const std::vector<Digest> chains = ChainIds(img->diff_ids());
-  for (const std::string& k : snapshots) {
+  for (const std::string& k : SnapshotKeys()) {
     EXPECT_FALSE(absl::StartsWith(k, "extract-")) << "left behind: " << k;
     EXPECT_NE(k, chains[1].str()) << "the cut layer was committed";
   }
-  DIR* ingest = opendir(tmp_.Sub("root/content/ingest").c_str());
-  ASSERT_NE(ingest, nullptr);
-  while (dirent* e = readdir(ingest)) {
-    const std::string n = e->d_name;
-    EXPECT_TRUE(n == "." || n == "..") << "a partial download remains: ingest/" << n;
-  }
-  closedir(ingest);
+  EXPECT_TRUE(IngestLeftovers().empty()) << "a partial download remains in ingest/";
 
   ASSERT_TRUE(reg.Restart());
   auto pulled = mgr_->Pull(*client, *ref, {});
@@ -493,20 +503,10 @@ TEST_F(ImageRegistryTest, ConcurrentPullsOfOneImage) {
   auto all = mgr_->List();
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(all->size(), 1u);
-  std::vector<std::string> keys;
-  ASSERT_TRUE(sn_->Walk([&](const SnapshotInfo& i) {
-                    keys.push_back(i.key);
-                    return absl::OkStatus();
-                  }).ok());
+  const std::vector<std::string> keys = SnapshotKeys();
   EXPECT_EQ(keys.size(), image_.layers().size()) << absl::StrJoin(keys, ", ");
   for (const std::string& k : keys) EXPECT_FALSE(absl::StartsWith(k, "extract-")) << k;
-  DIR* ingest = opendir(tmp_.Sub("root/content/ingest").c_str());
-  ASSERT_NE(ingest, nullptr);
-  while (dirent* e = readdir(ingest)) {
-    const std::string n = e->d_name;
-    EXPECT_TRUE(n == "." || n == "..") << "left in ingest/: " << n;
-  }
-  closedir(ingest);
+  EXPECT_TRUE(IngestLeftovers().empty()) << absl::StrJoin(IngestLeftovers(), ", ");
 }
 
 TEST_F(ImageRegistryTest, DefaultRegistryFillsInTheDomain) {
