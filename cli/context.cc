@@ -43,12 +43,18 @@ bool Context::stdout_is_tty() const { return isatty(STDOUT_FILENO) == 1; }
 
 std::string Context::ErrorText(const grpc::Status& status) const {
   const std::string& msg = status.error_message();
-  // A daemon that is shutting down also answers UNAVAILABLE, but with its own
-  // words; connection failures come from the gRPC core.
-  bool unreachable =
-      status.error_code() == grpc::StatusCode::UNAVAILABLE &&
-      (msg.empty() || absl::StrContains(msg, "connect") || absl::StrContains(msg, "No such file") ||
-       absl::StrContains(msg, "Connection refused") || absl::StrContains(msg, "Permission denied"));
+  // The daemon answers UNAVAILABLE too (shutting down, a registry it cannot
+  // reach), in its own words, which may well mention "connect". Failing to
+  // reach the daemon is the gRPC core's: no message, or one of its phrasings
+  // at the start ("failed to connect to all addresses; last error: ...").
+  bool unreachable = false;
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    unreachable = msg.empty();
+    for (const char* core : {"failed to connect to all addresses", "Connection refused",
+                             "Connection reset", "Socket closed", "Broken pipe"}) {
+      unreachable = unreachable || absl::StartsWith(msg, core);
+    }
+  }
   if (!unreachable) return "Error response from daemon: " + msg;
   std::string text = "Cannot connect to the skiff daemon at " + host_ + ": is skiffd running?";
   if (absl::StrContains(msg, "Permission denied")) {

@@ -353,7 +353,9 @@ grpc::Status PullImage(Context& ctx, const PullOptions& opts) {
   // docker says "up to date" when the name already meant this image.
   std::string before = LocalImageId(ctx, ref);
 
-  if (!opts.quiet) absl::StrAppend(&pending, PullingFromLine(ref), "\n");
+  // "<tag>: Pulling from <repo>" only once the daemon streams: a pull that
+  // fails before (a registry it cannot reach) pulled from nowhere.
+  const std::string pulling = opts.quiet ? "" : PullingFromLine(ref) + "\n";
   auto tell = [&] {
     out << pending;
     pending.clear();
@@ -365,7 +367,10 @@ grpc::Status PullImage(Context& ctx, const PullOptions& opts) {
   bool daemon_digest = false, daemon_status = false;
   bool answered = false;
   while (reader->Read(&msg)) {
-    if (!answered) tell();
+    if (!answered) {
+      pending += pulling;
+      tell();
+    }
     answered = true;
     if (msg.has_progress() && !opts.quiet && !IsSummary(msg.progress()) &&
         !absl::StrContains(msg.progress().status(), "Pulling from ")) {

@@ -64,6 +64,11 @@ class FakeImages final : public v1::ImageService::Service {
     if (req->ref().find("old-daemon") != std::string::npos) {
       return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "");
     }
+    if (req->ref().find("down") != std::string::npos) {  // skiffd's words for a dead registry
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "pulling " + req->ref() +
+                              ": cannot connect to registry 127.0.0.1:1: Connection refused");
+    }
     v1::PullImageResponse m;
     if (have_image) {
       *m.mutable_progress() = P("a46fbb00284b", "Already exists");
@@ -241,6 +246,16 @@ TEST_F(RegistryCommandsTest, PullErrorsAreTheDaemonsWithExit1) {
   EXPECT_NE(err_.str().find("invalid platform"), std::string::npos);
   EXPECT_EQ(Call(Pull, {}), 1);
   EXPECT_NE(err_.str().find("requires exactly 1 argument"), std::string::npos);
+}
+
+// The daemon's UNAVAILABLE (a registry it cannot reach) is its answer, not
+// a daemon that cannot be reached; and nothing was pulled "from" anywhere.
+TEST_F(RegistryCommandsTest, UnreachableRegistryIsTheDaemonsError) {
+  EXPECT_EQ(Call(Pull, {"127.0.0.1:1/down"}), 1);
+  EXPECT_EQ(err_.str(),
+            "Error response from daemon: pulling 127.0.0.1:1/down:latest: cannot connect to "
+            "registry 127.0.0.1:1: Connection refused\n");
+  EXPECT_EQ(out_.str(), "Using default tag: latest\n");
 }
 
 TEST_F(RegistryCommandsTest, PullFromADaemonWithoutPullSaysSo) {
