@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "cli/command.h"
+#include "cli/commands/parse_flags.h"
 #include "cli/flags.h"
 #include "cli/format/units.h"
 #include "cli/render/image_json.h"
@@ -31,23 +32,6 @@ namespace v1 = ::skiff::v1;
 using Args = std::vector<std::string>;
 
 constexpr size_t kChunkSize = 1 << 20;
-
-// Parses flags; on --help prints it. Returns -1 to go on, else the exit code.
-int ParseFlags(Context& ctx, FlagSet& fs, const std::string& cmd, const Args& args, Args* pos) {
-  absl::StatusOr<Args> parsed = fs.Parse(args);
-  if (!parsed.ok()) return ctx.UsageError(cmd, std::string(parsed.status().message()));
-  if (fs.help_requested()) {
-    ctx.out() << fs.Help();
-    return 0;
-  }
-  *pos = std::move(*parsed);
-  return -1;
-}
-
-// "\"skiff tag\" requires exactly 2 arguments." as cobra says it; exit 1.
-int ArgCountError(Context& ctx, const std::string& cmd, const std::string& requirement) {
-  return ctx.UsageError(cmd, absl::StrCat("\"skiff ", cmd, "\" requires ", requirement, "."), 1);
-}
 
 absl::Status ParseFilters(const std::vector<std::string>& in,
                           google::protobuf::RepeatedPtrField<v1::Filter>* out) {

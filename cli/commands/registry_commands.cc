@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "cli/commands/parse_flags.h"
 #include "cli/flags.h"
 #include "cli/render/progress.h"
 #include "cli/terminal.h"
@@ -23,22 +24,6 @@ namespace {
 
 namespace v1 = ::skiff::v1;
 using Args = std::vector<std::string>;
-
-// Parses flags; on --help prints it. Returns -1 to go on, else the exit code.
-int ParseFlags(Context& ctx, FlagSet& fs, const std::string& cmd, const Args& args, Args* pos) {
-  absl::StatusOr<Args> parsed = fs.Parse(args);
-  if (!parsed.ok()) return ctx.UsageError(cmd, std::string(parsed.status().message()));
-  if (fs.help_requested()) {
-    ctx.out() << fs.Help();
-    return 0;
-  }
-  *pos = std::move(*parsed);
-  return -1;
-}
-
-int ArgCountError(Context& ctx, const std::string& cmd, const std::string& requirement) {
-  return ctx.UsageError(cmd, absl::StrCat("\"skiff ", cmd, "\" requires ", requirement, "."), 1);
-}
 
 // Whether `ref` names a tag or digest; a ':' before the last '/' is a port.
 bool HasTagOrDigest(const std::string& ref) {

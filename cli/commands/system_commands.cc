@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "cli/command.h"
+#include "cli/commands/parse_flags.h"
 #include "cli/flags.h"
 #include "cli/format/template.h"
 #include "cli/render/rows.h"
@@ -19,17 +20,6 @@ namespace {
 namespace v1 = ::skiff::v1;
 
 using Args = std::vector<std::string>;
-
-int ParseFlags(Context& ctx, FlagSet& fs, const std::string& cmd, const Args& args, Args* pos) {
-  absl::StatusOr<Args> parsed = fs.Parse(args);
-  if (!parsed.ok()) return ctx.UsageError(cmd, std::string(parsed.status().message()));
-  if (fs.help_requested()) {
-    ctx.out() << fs.Help();
-    return 0;
-  }
-  *pos = std::move(*parsed);
-  return -1;
-}
 
 int NoArgs(Context& ctx, const std::string& cmd) {
   return ctx.UsageError(cmd, absl::StrCat("\"skiff ", cmd, "\" accepts no arguments."), 1);

@@ -167,21 +167,9 @@ absl::StatusOr<std::vector<ResolvedImage>> ImageManager::LoadLocked(const std::s
   std::vector<Image> images = *std::move(loaded);
   std::vector<ImageRecord> records;
   for (const Image& img : images) {
-    ImageRecord r;
-    r.id = img.config_digest.str();
-    r.target_digest = img.target.digest.str();
-    r.target_media_type = img.target.media_type;
-    r.target_size = img.target.size;
-    r.manifest_digest = img.manifest_digest.str();
-    r.config_digest = img.config_digest.str();
-    r.created = ParseCreated(img.config.created);
-    r.added = absl::Now();
-    for (const Descriptor& l : img.layers()) {
-      absl::StatusOr<int64_t> n = UncompressedSize(l);
-      if (!n.ok()) return Annotate(n.status(), absl::StrCat("loading `", tar_path, "`"));
-      r.size += *n;
-    }
-    records.push_back(std::move(r));
+    absl::StatusOr<ImageRecord> r = NewRecord(img, img.target);
+    if (!r.ok()) return Annotate(r.status(), absl::StrCat("loading `", tar_path, "`"));
+    records.push_back(*std::move(r));
   }
 
   struct Moved {
@@ -328,6 +316,23 @@ void ImageManager::Unpin(const std::vector<Digest>& held) {
   }
 }
 
+absl::StatusOr<ImageRecord> ImageManager::NewRecord(const Image& img, const Descriptor& target) {
+  ImageRecord r;
+  r.id = img.config_digest.str();
+  r.target_digest = target.digest.str();
+  r.target_media_type = target.media_type;
+  r.target_size = target.size;
+  r.manifest_digest = img.manifest_digest.str();
+  r.config_digest = img.config_digest.str();
+  r.created = ParseCreated(img.config.created);
+  r.added = absl::Now();
+  for (const Descriptor& l : img.layers()) {
+    ASSIGN_OR_RETURN(int64_t n, UncompressedSize(l));
+    r.size += n;
+  }
+  return r;
+}
+
 absl::StatusOr<ResolvedImage> ImageManager::RecordPulled(const Reference& ref,
                                                          const registry::PullResult& pulled) {
   absl::MutexLock lock(&mu_);
@@ -336,21 +341,9 @@ absl::StatusOr<ResolvedImage> ImageManager::RecordPulled(const Reference& ref,
 
 absl::StatusOr<ResolvedImage> ImageManager::RecordPulledLocked(const Reference& ref,
                                                                const registry::PullResult& pulled) {
-  const Image& img = pulled.image;
-  ImageRecord r;
-  r.id = img.config_digest.str();
-  r.target_digest = pulled.target.digest.str();
-  r.target_media_type = pulled.target.media_type;
-  r.target_size = pulled.target.size;
-  r.manifest_digest = img.manifest_digest.str();
-  r.config_digest = img.config_digest.str();
-  r.created = ParseCreated(img.config.created);
-  r.added = absl::Now();
-  for (const Descriptor& l : img.layers()) {
-    absl::StatusOr<int64_t> n = UncompressedSize(l);
-    if (!n.ok()) return Annotate(n.status(), absl::StrCat("recording pulled ", ref.String()));
-    r.size += *n;
-  }
+  absl::StatusOr<ImageRecord> made = NewRecord(pulled.image, pulled.target);
+  if (!made.ok()) return Annotate(made.status(), absl::StrCat("recording pulled ", ref.String()));
+  ImageRecord r = *std::move(made);
   const bool tagged = ref.digest().empty();
   std::optional<std::string> moved_from;
   RETURN_IF_ERROR(store_.Write([&](Tx& tx) -> absl::Status {

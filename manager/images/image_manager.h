@@ -201,6 +201,9 @@ class ImageManager {
   // Deletes the image record (with any tags left) and then every blob and
   // committed snapshot no other image needs; returns the bytes freed.
   absl::StatusOr<uint64_t> CollectGarbageLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The record of `img` as named by `target` (its index or manifest), with
+  // the layers' uncompressed size, not yet stored.
+  absl::StatusOr<ImageRecord> NewRecord(const Image& img, const Descriptor& target);
   absl::StatusOr<uint64_t> DeleteLocked(const ResolvedImage& image)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Untags `image` completely (events and items) and deletes it.
