@@ -351,12 +351,16 @@ grpc::Status PullImage(Context& ctx, const PullOptions& opts) {
   v1::PullImageResponse msg, last;
   bool daemon_digest = false, daemon_status = false;
   bool answered = false;
+  bool pulling_told = false;
   while (reader->Read(&msg)) {
-    if (!answered) {
-      pending += pulling;
-      tell();
-    }
     answered = true;
+    // skiffd sends a failure as a last summary message too; that is no
+    // sign the pull got anywhere.
+    if (!pulling_told && !(msg.has_progress() && IsSummary(msg.progress()))) {
+      pending += pulling;
+      pulling_told = true;
+    }
+    tell();
     if (msg.has_progress() && !opts.quiet && !IsSummary(msg.progress()) &&
         !absl::StrContains(msg.progress().status(), "Pulling from ")) {
       const v1::Progress& p = msg.progress();

@@ -65,6 +65,9 @@ class FakeImages final : public v1::ImageService::Service {
       return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "");
     }
     if (req->ref().find("down") != std::string::npos) {  // skiffd's words for a dead registry
+      v1::PullImageResponse last;  // as skiffd: the failure as a summary message, then the status
+      last.mutable_progress()->set_error("cannot connect to registry 127.0.0.1:1");
+      w->Write(last);
       return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                           "pulling " + req->ref() +
                               ": cannot connect to registry 127.0.0.1:1: Connection refused");
